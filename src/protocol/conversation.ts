@@ -1,0 +1,138 @@
+import { newDecodeContext, parseStartReplication, type DecodeContext } from './context.js';
+import { decodeFrame } from './decode.js';
+import { Framer, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE, type FramerMode } from './framer.js';
+import type { CodecEvent, DecodedMessage, Direction, Span } from './types.js';
+
+export interface ConversationOptions {
+  /** Bytes of each message kept for decoding (default 1 MiB); the rest is only counted. */
+  retain?: number;
+  maxMessageLength?: number;
+  /** Starting modes, for a tap that joins a conversation after its startup. */
+  frontendMode?: FramerMode;
+  backendMode?: FramerMode;
+}
+
+/**
+ * Both directions of one PostgreSQL connection: two framers, one shared DecodeContext.
+ * Feed it bytes in the order they were seen; it returns decoded events. Sans-I/O.
+ */
+export class Conversation {
+  readonly ctx: DecodeContext = newDecodeContext();
+  readonly frontend: Framer;
+  readonly backend: Framer;
+
+  constructor(opts: ConversationOptions = {}) {
+    const common = { retain: opts.retain, maxMessageLength: opts.maxMessageLength };
+    this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', ...common });
+    this.backend = new Framer({ direction: 'backend', mode: opts.backendMode ?? 'normal', ...common });
+  }
+
+  framer(direction: Direction): Framer {
+    return direction === 'frontend' ? this.frontend : this.backend;
+  }
+
+  push(direction: Direction, chunk: Buffer): CodecEvent[] {
+    const out: CodecEvent[] = [];
+    for (const ev of this.framer(direction).push(chunk)) {
+      if (ev.kind === 'frame') {
+        const message = decodeFrame(ev.frame, this.ctx);
+        this.observe(message);
+        out.push({ kind: 'message', message });
+      } else {
+        out.push(ev);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The caller (a proxy) terminated TLS or finished a handshake on both legs: plaintext
+   * resumes, the client in the startup phase, the server in the normal phase.
+   */
+  encryptionEstablished(): void {
+    this.frontend.resume('startup');
+    this.backend.resume('normal');
+  }
+
+  /** Update the context from a decoded message (what later messages mean depends on it). */
+  private observe(msg: DecodedMessage): void {
+    const ctx = this.ctx;
+    const f = msg.frame;
+    if (f.kind === 'tls-record' && f.direction === 'frontend') {
+      this.backend.becomeOpaque('TLS-encrypted (direct TLS)');
+      return;
+    }
+    if (f.kind === 'answer') {
+      ctx.awaitingAnswer = null;
+      if (f.type === 'S' || f.type === 'G') this.frontend.becomeOpaque(f.type === 'S' ? 'TLS-encrypted after SSLRequest was accepted' : 'GSS-encrypted after GSSENCRequest was accepted');
+      return;
+    }
+    if (f.kind === 'startup') {
+      if (f.bytes.length < 8) return;
+      const code = f.bytes.readInt32BE(4);
+      if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
+        ctx.awaitingAnswer = code === SSL_REQUEST_CODE ? 'ssl' : 'gss';
+        this.backend.expectAnswer();
+      } else if (code >>> 16 === 3) {
+        ctx.protocol = { major: 3, minor: code & 0xffff };
+        const params = valueOf(msg.spans, 'parameters');
+        if (params && typeof params === 'object') ctx.startupParams = params as Record<string, string>;
+      }
+      return;
+    }
+    if (f.direction === 'backend') {
+      ctx.awaitingAnswer = null;
+      switch (f.type) {
+        case 'R': {
+          const code = valueOf(msg.spans, 'code');
+          if (typeof code === 'number') ctx.authRequest = code;
+          break;
+        }
+        case 'v': {
+          const minor = valueOf(msg.spans, 'newest minor version');
+          if (typeof minor === 'number' && ctx.protocol) ctx.protocol = { major: ctx.protocol.major, minor };
+          break;
+        }
+        case 'W':
+          ctx.copy = 'both';
+          if (ctx.pendingReplication) {
+            ctx.replication = ctx.pendingReplication;
+            ctx.pendingReplication = null;
+          }
+          break;
+        case 'G':
+          ctx.copy = 'in';
+          break;
+        case 'H':
+          ctx.copy = 'out';
+          break;
+        case 'C':
+        case 'E':
+        case 'Z':
+          // The COPY (or replication stream) is over once the command completes or fails.
+          ctx.copy = 'none';
+          ctx.replication = null;
+          if (f.type !== 'C') ctx.pendingReplication = null;
+          break;
+        case 'd':
+          if (ctx.replication?.pgoutput && msg.sub[0] === 'XLogData') {
+            if (msg.sub[1] === 'StreamStart') ctx.replication.inStream = true;
+            else if (msg.sub[1] === 'StreamStop') ctx.replication.inStream = false;
+          }
+          break;
+      }
+    } else if (f.type === 'Q') {
+      const sql = valueOf(msg.spans, 'query');
+      if (typeof sql === 'string') {
+        const rep = parseStartReplication(sql);
+        if (rep) ctx.pendingReplication = rep;
+      }
+    }
+  }
+}
+
+/** The value of the first top-level span with this name. */
+export function valueOf(spans: Span[], name: string): unknown {
+  for (const s of spans) if (s.name === name) return s.value;
+  return undefined;
+}
