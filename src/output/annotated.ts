@@ -31,7 +31,7 @@ export function annotateMessage(msg: DecodedMessage, opts: AnnotateOptions = {})
   const buf = msg.frame.bytes;
   const spans = msg.spans;
   // The head: the type byte and length (normal phase) or the length and code (startup).
-  const headCount = msg.frame.kind === 'message' ? 2 : msg.frame.kind === 'startup' ? 2 : msg.frame.kind === 'answer' ? 1 : 0;
+  const headCount = msg.frame.kind === 'message' ? 2 : msg.frame.kind === 'startup' ? 2 : msg.frame.kind === 'answer' ? 1 : 3;
   const head = spans.slice(0, headCount);
   const rest = spans.slice(headCount);
   const headParts = head.map((s) => part(s, buf, o));

@@ -1,5 +1,3 @@
-import { styleText } from 'node:util';
-
 /** How renderers colour their parts; the identity style is monochrome. */
 export interface Style {
   /** The escaped bytes of a field. */
@@ -19,11 +17,20 @@ const id = (s: string): string => s;
 
 export const MONOCHROME: Style = { bytes: id, meaning: id, problem: id, client: id, server: id, status: id };
 
+/**
+ * ANSI SGR codes written directly: util.styleText drops them when stdout is not a
+ * terminal, but --no-bw / FORCE_COLOR must colour output sent to a pipe or file too.
+ */
+const sgr =
+  (on: string, off: string) =>
+  (s: string): string =>
+    `\x1b[${on}m${s}\x1b[${off}m`;
+
 export const COLOUR: Style = {
   bytes: id,
-  meaning: (s) => styleText('dim', s),
-  problem: (s) => styleText(['red', 'bold'], s),
-  client: (s) => styleText('cyan', s),
-  server: (s) => styleText('magenta', s),
-  status: (s) => styleText('yellow', s),
+  meaning: sgr('2', '22'),
+  problem: (s) => `\x1b[1;31m${s}\x1b[39;22m`,
+  client: sgr('36', '39'),
+  server: sgr('35', '39'),
+  status: sgr('33', '39'),
 };

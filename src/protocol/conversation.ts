@@ -90,7 +90,7 @@ export class Conversation {
         }
         case 'v': {
           const minor = valueOf(msg.spans, 'newest minor version');
-          if (typeof minor === 'number' && ctx.protocol) ctx.protocol = { major: ctx.protocol.major, minor };
+          if (typeof minor === 'number' && ctx.protocol) ctx.protocol = { major: ctx.protocol.major, minor: minor & 0xffff };
           break;
         }
         case 'W':

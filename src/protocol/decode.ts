@@ -73,6 +73,10 @@ export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
       }
     }
   }
+  // A decoder may have named the message more precisely ('R' → AuthenticationSASL, 'p' →
+  // SASLResponse): the type byte's meaning says the final name.
+  const typeSpan = frame.kind === 'message' ? r.spans[0] : undefined;
+  if (typeSpan && typeSpan.name === 'type' && typeSpan.meaning !== 'unknown message type') typeSpan.meaning = r.messageName;
   const msg: DecodedMessage = { frame, name: r.messageName, sub, spans: r.spans };
   if (error) msg.error = error;
   return msg;

@@ -91,7 +91,8 @@ export class Framer {
 
   /** Absolute offset of the next byte this framer will see. */
   get offset(): number {
-    return this.streamOffset;
+    // Header bytes still being gathered have arrived too.
+    return this.streamOffset + this.headerLen;
   }
 
   /** True when no frame is half-received. */

@@ -92,6 +92,25 @@ export class Reader {
     return v;
   }
 
+  int8(name: string, meaning?: Meaning<number>): number {
+    this.need(1, name);
+    const start = this.pos;
+    const v = this.buf.readInt8(this.pos);
+    this.pos += 1;
+    this.record(name, start, v, meaning);
+    return v;
+  }
+
+  /** An unsigned 24-bit big-endian integer (TLS handshake lengths). */
+  uint24(name: string, meaning?: Meaning<number>): number {
+    this.need(3, name);
+    const start = this.pos;
+    const v = this.buf.readUIntBE(this.pos, 3);
+    this.pos += 3;
+    this.record(name, start, v, meaning);
+    return v;
+  }
+
   int16(name: string, meaning?: Meaning<number>): number {
     this.need(2, name);
     const start = this.pos;
@@ -157,12 +176,12 @@ export class Reader {
   }
 
   /** A server timestamp: Int64 microseconds since 2000-01-01 00:00 UTC, shown as ISO time. */
-  timestamp(name: string): string {
+  timestamp(name: string, meaning?: Meaning<string>): string {
     this.need(8, name);
     const start = this.pos;
     const v = formatPgTimestamp(this.buf.readBigInt64BE(this.pos));
     this.pos += 8;
-    this.record(name, start, v, v);
+    this.record(name, start, v, meaning ?? v);
     return v;
   }
 
@@ -230,6 +249,10 @@ export class Reader {
       if (m !== undefined) parent.meaning = m;
       if (v !== undefined) parent.value = v;
       return v;
+    } catch (e) {
+      // Decoding stopped inside the group: a group that read nothing is not shown at all.
+      if (parent.children!.length === 0) saved.splice(saved.indexOf(parent), 1);
+      throw e;
     } finally {
       parent.end = this.pos;
       this.target = saved;
@@ -255,6 +278,13 @@ export class Reader {
     } finally {
       this.end = savedEnd;
     }
+  }
+
+  /** Look at the next n bytes without consuming them (fewer at the end of the region). */
+  peekBytes(n: number): Buffer {
+    const end = Math.min(this.pos + n, this.end);
+    if (end > this.avail) throw new StopDecoding('elided');
+    return this.buf.subarray(this.pos, end);
   }
 
   /** Look at the next byte without consuming it (undefined at the end). */

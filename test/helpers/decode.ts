@@ -1,12 +1,12 @@
 import { Conversation } from '../../src/protocol/conversation.js';
 import { newDecodeContext, type DecodeContext } from '../../src/protocol/context.js';
 import { decodeFrame } from '../../src/protocol/decode.js';
-import { Framer } from '../../src/protocol/framer.js';
+import { Framer, type FramerMode } from '../../src/protocol/framer.js';
 import type { CodecEvent, DecodedMessage, Direction, Frame } from '../../src/protocol/types.js';
 import { annotatedText } from '../../src/output/annotated.js';
 
 /** Frame exactly one message from bytes (normal phase unless startup is asked for). */
-export function frameOf(direction: Direction, bytes: Buffer, mode: 'normal' | 'startup' = 'normal', offset = 0): Frame {
+export function frameOf(direction: Direction, bytes: Buffer, mode: FramerMode = 'normal', offset = 0): Frame {
   const f = new Framer({ direction, mode });
   const evs = f.push(bytes);
   const frames = evs.flatMap((e) => (e.kind === 'frame' ? [e.frame] : []));
@@ -16,12 +16,12 @@ export function frameOf(direction: Direction, bytes: Buffer, mode: 'normal' | 's
 }
 
 /** Decode one message with a context (a fresh one unless given). */
-export function decodeOne(direction: Direction, bytes: Buffer, ctx: Partial<DecodeContext> = {}, mode: 'normal' | 'startup' = 'normal'): DecodedMessage {
+export function decodeOne(direction: Direction, bytes: Buffer, ctx: Partial<DecodeContext> = {}, mode: FramerMode = 'normal'): DecodedMessage {
   return decodeFrame(frameOf(direction, bytes, mode), { ...newDecodeContext(), ...ctx });
 }
 
 /** Decode one message and render it as annotated text (monochrome). */
-export function annotate(direction: Direction, bytes: Buffer, ctx: Partial<DecodeContext> = {}, mode: 'normal' | 'startup' = 'normal'): string {
+export function annotate(direction: Direction, bytes: Buffer, ctx: Partial<DecodeContext> = {}, mode: FramerMode = 'normal'): string {
   return annotatedText(decodeOne(direction, bytes, ctx, mode));
 }
 

@@ -1,15 +1,23 @@
 import type { MessageDecoder } from '../decoder.js';
 
 /**
- * StartupMessage (F): Int32 length (read by decodeFrame), Int32 protocol version (major in
- * the high 16 bits: 196608 = 3.0, 196610 = 3.2), then name/value String pairs ended by a
- * zero byte. Names starting with `_pq_.` are protocol extensions; `replication` asks for
- * a walsender.
+ * StartupMessage (F): Int32 length (read by decodeFrame), Int32 "The protocol version
+ * number. The most significant 16 bits are the major version number … The least
+ * significant 16 bits are the minor version number" (196608 = 3.0, 196610 = 3.2), then
+ * "one or more pairs of parameter name and value strings. A zero byte is required as a
+ * terminator after the last name/value pair."
+ *
+ * "Parameter names beginning with _pq_. are reserved for use as protocol extensions,
+ * while others are treated as run-time parameters to be set at backend start time."
+ * `replication` asks for a walsender: true/on/yes/1 for physical replication, `database`
+ * for logical replication (connected to the named database).
+ *
+ * The `parameters` group's value is the Record of parameters: the context tracker reads it.
  */
 export const startupMessage: MessageDecoder = {
   name: 'StartupMessage',
   decode(r) {
-    r.int32('protocol version', (v) => `protocol ${v >>> 16}.${v & 0xffff}`);
+    r.int32('protocol version', describeVersion);
     const params: Record<string, string> = {};
     r.group('parameters', () => {
       for (;;) {
@@ -18,8 +26,8 @@ export const startupMessage: MessageDecoder = {
           break;
         }
         r.group('parameter', () => {
-          const name = r.cstring('name', (n) => (n.startsWith('_pq_.') ? `protocol option name` : 'parameter name'));
-          const value = r.cstring('value', () => (name === 'replication' ? 'parameter value (walsender mode)' : `${name} value`));
+          const name = r.cstring('name', describeName);
+          const value = r.cstring('value', (v) => describeValue(name, v));
           params[name] = value;
         });
         if (r.peekByte() === undefined) r.fail('past-end', 'a zero byte ending the parameter list');
@@ -28,3 +36,54 @@ export const startupMessage: MessageDecoder = {
     });
   },
 };
+
+function describeVersion(v: number): string {
+  const major = v >>> 16;
+  const minor = v & 0xffff;
+  const base = `protocol ${major}.${minor}`;
+  if (minor === 0) return base;
+  if (minor === 2) return `${base} (PostgreSQL 18+)`;
+  if (minor === 1) return `${base} (reserved: no PostgreSQL version uses it)`;
+  return `${base} (newer than 3.2: a server that does not know it answers NegotiateProtocolVersion)`;
+}
+
+const KNOWN_NAMES: Record<string, string> = {
+  user: 'user: the database user name to connect as',
+  database: 'database: the database to connect to (defaults to the user name)',
+  options: 'options: command-line arguments for the backend (deprecated)',
+  replication: 'replication: connect to a walsender (streaming replication mode)',
+};
+
+function describeName(name: string): string {
+  if (name.startsWith('_pq_.')) return `protocol option ${name.slice(5)} (_pq_. prefix: a protocol extension, not a run-time parameter)`;
+  return KNOWN_NAMES[name] ?? `run-time parameter ${name}, set at backend start`;
+}
+
+function describeValue(name: string, value: string): string {
+  if (name === 'replication') {
+    if (value.toLowerCase() === 'database') return 'walsender for logical replication, connected to the database';
+    const b = parseBool(value);
+    if (b === true) return 'walsender for physical replication';
+    if (b === false) return 'a normal backend, not a walsender';
+    return 'not a replication value (true, false or database): the server rejects it';
+  }
+  if (name.startsWith('_pq_.')) return `value of protocol option ${name.slice(5)}`;
+  return `${name} value`;
+}
+
+/**
+ * A boolean as the server reads it: "on, off, true, false, yes, no, 1, 0 (all
+ * case-insensitive) or any unambiguous prefix of one of these."
+ */
+function parseBool(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (v === '') return undefined;
+  if (v === '1') return true;
+  if (v === '0') return false;
+  if ('true'.startsWith(v) || 'yes'.startsWith(v)) return true;
+  if ('false'.startsWith(v) || 'no'.startsWith(v)) return false;
+  // "o" alone is ambiguous between on and off.
+  if (v.length >= 2 && 'on'.startsWith(v)) return true;
+  if (v.length >= 2 && 'off'.startsWith(v)) return false;
+  return undefined;
+}

@@ -1,0 +1,245 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option, type OptionValues } from 'commander';
+import { decodeCommand, UsageError } from './commands/decode.js';
+import {
+  buildConfig,
+  CERT_SIGS,
+  CHANNEL_BINDINGS,
+  ConfigError,
+  DEFAULTS,
+  LOG_FORWARDED,
+  parseChoice,
+  parseListenIp,
+  parseNonEmpty,
+  parsePort,
+  parsePositiveInt,
+  resolveColour,
+  SEND_CHUNKINGS,
+  SSL_MODES,
+  SSL_NEGOTIATIONS,
+  type Config,
+  type Env,
+  type Flags,
+} from './config.js';
+import { packageVersion } from './version.js';
+
+/** Runs the proxy with a checked Config; resolves to the exit status. */
+export type ProxyRunner = (config: Config) => Promise<number>;
+
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Environment for colour resolution (NO_COLOR, FORCE_COLOR); default process.env. */
+  env: Env;
+  /** Whether stdout is a terminal (colour); default process.stdout.isTTY. */
+  stdoutIsTTY: boolean;
+  /** The proxy; default: proxyRunnerFrom(this module's folder), i.e. runProxy from ./net/run.js. */
+  runProxy: ProxyRunner;
+}
+
+// The CLI only turns flags into a config: every option is declared here, and each value is
+// checked by the parsers in config.ts; combinations are checked by buildConfig/validateConfig.
+
+const GROUP_CLIENT = 'Client leg (client → pgscope):';
+const GROUP_SERVER = 'Server leg (pgscope → server):';
+const GROUP_LOGGING = 'Logging:';
+const GROUP_BEHAVIOUR = 'Behaviour:';
+const GROUP_PLANNED = 'Planned (accepted, but not available yet):';
+const GROUP_OTHER = 'Other:';
+
+const EXAMPLES = `
+Examples:
+  pgscope --demo
+  pgscope db.example.com:5432 -p 6432
+      (then: psql "host=localhost port=6432 user=… dbname=…")
+  pgscope --server-host db.internal --server-sslmode verify-full --server-sslrootcert system
+  pgscope decode test/fixtures/psql-scram-simple-queries.json --bw
+`;
+
+const or = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+const dflt = (v: unknown): string => ` (default: ${String(v)})`;
+
+function valueOption(flags: string, description: string, parse: (v: string) => unknown): Option {
+  return new Option(flags, description).argParser((v: string) => parse(v));
+}
+
+/** The long flag of an option, e.g. `--server-sslmode`, for messages. */
+function longFlag(flags: string): string {
+  return /--[a-z-]+/.exec(flags)?.[0] ?? flags;
+}
+
+function choice(flags: string, allowed: readonly string[], description: string, def?: string): Option {
+  return valueOption(flags, `${or(allowed)}: ${description}${def === undefined ? '' : dflt(def)}`, (v) => parseChoice(longFlag(flags), allowed, v));
+}
+
+function pathOption(flags: string, description: string): Option {
+  return valueOption(flags, description, (v) => parseNonEmpty(longFlag(flags), v));
+}
+
+function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Command {
+  const program = new Command('pgscope');
+  const negatable = new Set<string>(); // long flags that also have a (hidden) --no- form
+
+  program
+    .description('pgscope: a PostgreSQL man-in-the-middle debugging proxy that shows every byte between clients and servers, decoded.')
+    .usage('[options] [BACKEND]\n       pgscope decode FILE [options]')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`pgscope: ${oneLine(s.replace(/^error: /, ''))}\n`),
+    })
+    .configureHelp({
+      optionTerm: (o) => (o.long && negatable.has(o.long) ? o.flags.replace(/--/, '--[no-]') : o.flags),
+      showGlobalOptions: false,
+    })
+    .enablePositionalOptions()
+    .allowExcessArguments(false);
+
+  const add = (group: string, ...options: Option[]): void => {
+    for (const o of options) program.addOption(o.helpGroup(group));
+  };
+  const bool = (group: string, name: string, description: string, def?: boolean): void => {
+    negatable.add(name);
+    add(group, new Option(name, `${description}${def === undefined ? '' : dflt(def ? 'on' : 'off')}`), new Option(name.replace(/^--/, '--no-')).hideHelp());
+  };
+
+  program.argument('[BACKEND]', 'the server as host, host:port, [IPv6]:port or an IPv6 address, as pgMitm takes it (instead of --server-host and --server-connect-port)');
+
+  add(
+    GROUP_CLIENT,
+    valueOption('--client-listen-ip <ip>', `address to listen on (::1, 0.0.0.0, …)${dflt(DEFAULTS.clientListenIp)}`, (v) => parseListenIp('--client-listen-ip', v)),
+    valueOption('-p, --client-listen-port <port>', `port to listen on; 0: any free port${dflt(DEFAULTS.clientListenPort)}`, (v) => parsePort('--client-listen-port', v, true)),
+    pathOption('--client-ssl-cert <path>', 'certificate (PEM) shown to clients, with --client-ssl-key (default: a generated self-signed one)'),
+    pathOption('--client-ssl-key <path>', "that certificate's private key (PEM)"),
+    choice('--client-cert-sig <type>', CERT_SIGS, 'key type of the generated certificate', DEFAULTS.clientCertSig),
+  );
+  bool(GROUP_CLIENT, '--client-deny-ssl', 'answer N to SSLRequest, so that the client leg stays plaintext (for Wireshark)', DEFAULTS.clientDenySsl);
+  add(GROUP_CLIENT, pathOption('--client-sslkeylogfile <path>', 'append NSS key-log lines for the client leg to this file'));
+
+  add(
+    GROUP_SERVER,
+    valueOption('--server-host <host>', "the server's host name (default: the name the client sent as SNI, minus the suffix below; else localhost)", (v) => parseNonEmpty('--server-host', v)),
+    valueOption('--server-delete-suffix <suffix>', `removed from the end of the SNI name${dflt(DEFAULTS.serverDeleteSuffix)}`, (v) => v),
+    valueOption('--server-connect-port <port>', `the server's port${dflt(DEFAULTS.serverConnectPort)}`, (v) => parsePort('--server-connect-port', v)),
+    choice('--server-sslmode <mode>', SSL_MODES, 'TLS to the server, as libpq', DEFAULTS.serverSslmode),
+    valueOption('--server-sslrootcert <system|path>', 'roots trusted for the server\'s certificate; "system": the system store (implies verify-full, as libpq)', (v) => parseNonEmpty('--server-sslrootcert', v)),
+    choice('--server-sslnegotiation <how>', SSL_NEGOTIATIONS, 'do as the client did, TLS at once (ALPN postgresql, PG 17+), or SSLRequest first', DEFAULTS.serverSslnegotiation),
+    pathOption('--server-sslkeylogfile <path>', 'append NSS key-log lines for the server leg to this file'),
+  );
+
+  add(
+    GROUP_LOGGING,
+    choice('--log-forwarded <how>', LOG_FORWARDED, 'how forwarded traffic is logged', DEFAULTS.logForwarded),
+    valueOption('--max-value-bytes <n>', `cut longer values in annotated output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)),
+  );
+  bool(GROUP_LOGGING, '--log-certs', "print both legs' certificates", DEFAULTS.logCerts);
+  add(
+    GROUP_LOGGING,
+    pathOption('-l, --logfile <path>', 'append the log to this file'),
+    new Option('-c, --clear', 'empty the logfile first (with -l)'),
+    new Option('-v, --verbose', 'say more about what the proxy does'),
+  );
+  negatable.add('--bw');
+  add(GROUP_LOGGING, new Option('--bw', 'monochrome (--bw) or colour (--no-bw) (default: colour on a terminal; NO_COLOR and FORCE_COLOR honoured)'), new Option('--no-bw').hideHelp());
+
+  add(GROUP_BEHAVIOUR, choice('--send-chunking <how>', SEND_CHUNKINGS, 'forward as received, or one byte per write (to smoke out clients that buffer badly)', DEFAULTS.sendChunking));
+  bool(GROUP_BEHAVIOUR, '--quit-on-hangup', 'exit when the first connection ends', DEFAULTS.quitOnHangup);
+  bool(GROUP_BEHAVIOUR, '--allow-self-loop', "allow connecting to pgscope's own listening address and port", DEFAULTS.allowSelfLoop);
+  add(GROUP_BEHAVIOUR, new Option('--demo', 'run the built-in demonstration'));
+
+  bool(GROUP_PLANNED, '--override-auth', 'authenticate to the server as pgscope, with a cleartext password asked of the client');
+  add(GROUP_PLANNED, choice('--server-channel-binding <mode>', CHANNEL_BINDINGS, 'channel binding policy for SCRAM with --override-auth'));
+  bool(GROUP_PLANNED, '--redact-passwords', 'show password messages as redacted');
+
+  program.optionsGroup(GROUP_OTHER);
+  program.version(`pgscope ${packageVersion()}`, '--version', 'print the version and exit');
+  program.helpOption('-h, --help', 'print this help and exit');
+  program.addHelpText('after', EXAMPLES);
+
+  program.action((backend: string | undefined) => {
+    const flags = proxyFlags(program.opts(), backend);
+    const config = buildConfig(flags, io.env, io.stdoutIsTTY);
+    chosen.run = () => io.runProxy(config);
+  });
+
+  const decode = program
+    .command('decode')
+    .description('print the transcript of a recorded conversation (JSON: {"chunks": [{"dir": "frontend"|"backend", "hex": "…"}]}, as in test/fixtures/)')
+    .argument('<FILE>', 'the recording')
+    .addOption(choice('--log-forwarded <how>', ['annotated', 'raw'], 'output format', 'annotated'))
+    .addOption(valueOption('--max-value-bytes <n>', `cut longer values in annotated output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
+    .addOption(new Option('--bw', 'monochrome (--bw) or colour (--no-bw) (default: colour on a terminal)'))
+    .addOption(new Option('--no-bw').hideHelp())
+    .helpOption('-h, --help', 'print this help and exit')
+    .configureHelp({ optionTerm: (o) => (o.long === '--bw' ? '--[no-]bw' : o.flags) })
+    .allowExcessArguments(false);
+  decode.action((file: string) => {
+    const before = Object.keys(program.opts());
+    if (before.length > 0) throw new ConfigError(`options before "decode" belong to the proxy; put decode's options after it (pgscope decode FILE [options])`);
+    const o = decode.opts<{ logForwarded?: 'annotated' | 'raw'; maxValueBytes?: number; bw?: boolean }>();
+    const opts = { format: o.logForwarded ?? 'annotated', maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes, colour: resolveColour(o.bw, io.env, io.stdoutIsTTY) };
+    chosen.run = async () => decodeCommand(file, opts, io.out);
+  });
+
+  return program;
+}
+
+/** commander's option values → Flags (the names are Config's, but for -c/--clear). */
+function proxyFlags(opts: OptionValues, backend: string | undefined): Flags {
+  const { clear, ...rest } = opts as Flags & { clear?: boolean };
+  return { ...rest, ...(clear === undefined ? {} : { clearLogfile: clear }), ...(backend === undefined ? {} : { backend }) };
+}
+
+function oneLine(s: string): string {
+  return s.trim().replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * The real proxy, loaded only when it runs: runProxy from net/run.js under `base` (net/run.ts
+ * under tsx). When that module is not there at all, the runner reports "the proxy is not built
+ * yet" (status 1); any other failure to load it is a real error and propagates.
+ */
+export function proxyRunnerFrom(base: URL): ProxyRunner {
+  return async (config) => {
+    const url = new URL('net/run.js', base);
+    if (![url, new URL('net/run.ts', base)].some((u) => existsSync(fileURLToPath(u)))) throw new ProxyMissing();
+    const mod = (await import(url.href)) as { runProxy?: unknown };
+    if (typeof mod.runProxy !== 'function') throw new ProxyMissing();
+    return (mod.runProxy as ProxyRunner)(config);
+  };
+}
+
+class ProxyMissing extends Error {}
+
+/**
+ * Parse argv and run; resolves to the exit status. A mistake in the command line: one line
+ * `pgscope: <what is wrong>` on err, status 2. --help/--version: printed on out, status 0.
+ */
+export async function main(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  const full: CliIO = {
+    out: io.out ?? ((s) => void process.stdout.write(s)),
+    err: io.err ?? ((s) => void process.stderr.write(s)),
+    env: io.env ?? process.env,
+    stdoutIsTTY: io.stdoutIsTTY ?? Boolean(process.stdout.isTTY),
+    runProxy: io.runProxy ?? proxyRunnerFrom(new URL('.', import.meta.url)),
+  };
+  try {
+    const chosen: { run?: () => Promise<number> } = {};
+    buildProgram(full, chosen).parse(argv, { from: 'user' });
+    if (!chosen.run) return 0;
+    return await chosen.run();
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // already reported by outputError
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      full.err(`pgscope: ${oneLine(e.message)}\n`);
+      return 2;
+    }
+    if (e instanceof ProxyMissing) {
+      full.err('pgscope: the proxy is not built yet\n');
+      return 1;
+    }
+    throw e;
+  }
+}

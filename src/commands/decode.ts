@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { Conversation } from '../protocol/conversation.js';
+import type { Direction } from '../protocol/types.js';
+import { COLOUR, MONOCHROME } from '../output/style.js';
+import { transcriptLines } from '../output/transcript.js';
+
+export interface DecodeCommandOptions {
+  format: 'annotated' | 'raw';
+  colour: boolean;
+  maxValueBytes: number;
+}
+
+/**
+ * `pgscope decode FILE`: print the transcript of a recorded conversation, a JSON file of
+ * {"chunks": [{"dir": "frontend"|"backend", "hex": "…"}]} (the format of test/fixtures).
+ */
+export function decodeCommand(file: string, opts: DecodeCommandOptions, write: (s: string) => void): number {
+  let parsed: { chunks?: { dir?: string; hex?: string }[] };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!Array.isArray(parsed.chunks)) throw new UsageError(`${file}: expected an object with a "chunks" array`);
+  const conv = new Conversation();
+  const style = opts.colour ? COLOUR : MONOCHROME;
+  const out: string[] = [];
+  for (const [i, c] of parsed.chunks.entries()) {
+    if ((c.dir !== 'frontend' && c.dir !== 'backend') || typeof c.hex !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(c.hex)) {
+      throw new UsageError(`${file}: chunk ${i} needs "dir" ("frontend" or "backend") and "hex" (an even number of hex digits)`);
+    }
+    for (const ev of conv.push(c.dir as Direction, Buffer.from(c.hex, 'hex'))) {
+      out.push(...transcriptLines(ev, { format: opts.format, style, maxValueBytes: opts.maxValueBytes }));
+    }
+  }
+  write(out.join('\n') + (out.length ? '\n' : ''));
+  return 0;
+}
+
+/** A mistake in the command line: reported in one line, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

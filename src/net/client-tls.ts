@@ -1,0 +1,48 @@
+import tls from 'node:tls';
+import type { CertPair, GeneratedCertificates } from '../tls/certificates.js';
+
+/**
+ * The certificates pgscope shows to clients, as TLS secure contexts: either the user's
+ * (--client-ssl-cert/--client-ssl-key) for every name, or a generated one per SNI name
+ * (one key per process, so a new connection costs no key generation).
+ */
+export class ClientTlsContexts {
+  private readonly contexts = new Map<string, Promise<{ ctx: tls.SecureContext; pair: CertPair }>>();
+  private defaultEntry: { ctx: tls.SecureContext; pair: CertPair } | null = null;
+
+  constructor(private readonly source: { kind: 'generated'; certs: GeneratedCertificates } | { kind: 'files'; pair: CertPair }) {}
+
+  /** Make the default context (no SNI) ready; call once before accepting connections. */
+  async prepare(): Promise<void> {
+    this.defaultEntry = await this.entry(null);
+  }
+
+  /** The context used when the client sends no SNI (ready after prepare()). */
+  get defaultContext(): tls.SecureContext {
+    if (!this.defaultEntry) throw new Error('ClientTlsContexts.prepare() was not awaited');
+    return this.defaultEntry.ctx;
+  }
+
+  /** For SNICallback: a context whose certificate names the host the client asked for. */
+  contextFor(name: string): Promise<tls.SecureContext> {
+    return this.entry(name).then((e) => e.ctx);
+  }
+
+  /** The certificate PEM shown for a name (for --log-certs). */
+  async pemFor(name: string | null): Promise<string> {
+    return (await this.entry(name)).pair.certPem;
+  }
+
+  private entry(name: string | null): Promise<{ ctx: tls.SecureContext; pair: CertPair }> {
+    const key = this.source.kind === 'files' ? '' : (name ?? '').toLowerCase();
+    let e = this.contexts.get(key);
+    if (!e) {
+      const pairP = this.source.kind === 'files' ? Promise.resolve(this.source.pair) : this.source.certs.forName(name);
+      e = pairP.then((pair) => ({ ctx: tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem }), pair }));
+      // A failure is not cached: the next connection tries again.
+      e.catch(() => this.contexts.delete(key));
+      this.contexts.set(key, e);
+    }
+    return e;
+  }
+}

@@ -1,0 +1,334 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { CancelRegistry } from '../session/cancel-registry.js';
+import type { ProxyEvent, TlsInfo } from '../session/events.js';
+import { Session, type SessionAction, type SessionInput, type SessionSettings } from '../session/session.js';
+import { describeCertificate } from '../tls/describe-cert.js';
+import type { KeyLogWriter } from '../tls/keylog.js';
+import { serverTlsOptions, verifyServerCertificate, type ServerTlsPolicy } from '../tls/server-leg.js';
+import type { ClientTlsContexts } from './client-tls.js';
+
+export interface ConnectionDeps {
+  settings: SessionSettings;
+  cancels: CancelRegistry;
+  log: (ev: ProxyEvent) => void;
+  clientTls: ClientTlsContexts;
+  serverPolicy: ServerTlsPolicy;
+  sendChunking: 'whole' | 'byte';
+  clientKeylog: KeyLogWriter | null;
+  serverKeylog: KeyLogWriter | null;
+  logCerts: boolean;
+  /** Resolves to a refusal message when host:port is pgscope's own listening address. */
+  selfLoopCheck: (host: string, port: number) => Promise<string | null>;
+  onClosed: (conn: ProxyConnection) => void;
+}
+
+type Stream = net.Socket | tls.TLSSocket;
+
+/** How long a closing leg may take to flush before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * The I/O shell of one proxied connection: it owns the two sockets (and their TLS
+ * layers), turns socket events into Session inputs, and carries out the Session's
+ * actions. All decisions are the Session's. Any failure here ends this connection only.
+ */
+export class ProxyConnection {
+  readonly session: Session;
+  private client: Stream;
+  private server: Stream | null = null;
+  private serverConnected = false;
+  private closing = false;
+  private finished = false;
+
+  constructor(
+    readonly id: number,
+    socket: net.Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.session = new Session(id, deps.settings, deps.cancels);
+    this.client = socket;
+    socket.setNoDelay(true);
+    const addr = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort}`;
+    deps.log({ kind: 'status', conn: id, time: Date.now(), level: 'info', text: `connected from ${addr} at t0 = ${new Date().toISOString()}` });
+    this.attachClient(socket);
+  }
+
+  // --- wiring --------------------------------------------------------------------
+
+  private attachClient(s: Stream): void {
+    s.on('data', this.onClientData);
+    s.on('error', this.onClientError);
+    s.on('close', this.onClientClose);
+  }
+
+  private detachClient(s: Stream): void {
+    s.off('data', this.onClientData);
+    s.off('error', this.onClientError);
+    s.off('close', this.onClientClose);
+  }
+
+  private clientError: string | undefined;
+  private readonly onClientData = (d: Buffer): void => this.input({ type: 'client-data', bytes: d });
+  private readonly onClientError = (e: Error): void => {
+    this.clientError = errorText(e);
+  };
+  private readonly onClientClose = (): void => {
+    this.legClosed();
+    this.input({ type: 'client-closed', ...(this.clientError ? { error: this.clientError } : {}) });
+  };
+
+  private serverError: string | undefined;
+  private readonly onServerData = (d: Buffer): void => this.input({ type: 'server-data', bytes: d });
+  private readonly onServerError = (e: Error): void => {
+    this.serverError = errorText(e);
+  };
+  private readonly onServerClose = (): void => {
+    this.legClosed();
+    if (!this.serverConnected) this.input({ type: 'server-connect-failed', error: this.serverError ?? 'connection closed' });
+    else this.input({ type: 'server-closed', ...(this.serverError ? { error: this.serverError } : {}) });
+  };
+
+  private attachServer(s: Stream): void {
+    s.on('data', this.onServerData);
+    s.on('error', this.onServerError);
+    s.on('close', this.onServerClose);
+  }
+
+  private detachServer(s: Stream): void {
+    s.off('data', this.onServerData);
+    s.off('error', this.onServerError);
+    s.off('close', this.onServerClose);
+  }
+
+  // --- session loop --------------------------------------------------------------
+
+  private input(i: SessionInput): void {
+    if (this.finished) return;
+    try {
+      this.apply(this.session.handle(i));
+    } catch (e) {
+      // A bug must cost one connection, never the process.
+      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'error', text: `internal error, closing this connection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
+      this.destroy();
+    }
+  }
+
+  private apply(actions: SessionAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'log':
+          this.deps.log(a.event);
+          break;
+        case 'send-client':
+          this.write(this.client, this.server, a.bytes, a.forwarded);
+          break;
+        case 'send-server':
+          if (this.server) this.write(this.server, this.client, a.bytes, a.forwarded);
+          break;
+        case 'start-client-tls':
+          this.startClientTls(a.initial, a.direct);
+          break;
+        case 'connect-server':
+          void this.connectServer(a.host, a.port);
+          break;
+        case 'start-server-tls':
+          this.startServerTls(a.host, a.alpn);
+          break;
+        case 'close':
+          this.close();
+          break;
+      }
+    }
+  }
+
+  /**
+   * Write to one leg; when it cannot keep up, stop reading the other leg until it drains,
+   * so memory stays bounded however fast one side sends.
+   */
+  private write(to: Stream, from: Stream | null, bytes: Buffer, forwarded: boolean): void {
+    if (to.destroyed || !to.writable) return;
+    let ok = true;
+    if (forwarded && this.deps.sendChunking === 'byte') {
+      for (let i = 0; i < bytes.length; i++) ok = to.write(bytes.subarray(i, i + 1));
+    } else {
+      ok = to.write(bytes);
+    }
+    if (!ok && from && !from.isPaused()) {
+      from.pause();
+      to.once('drain', () => {
+        if (!from.destroyed) from.resume();
+      });
+    }
+  }
+
+  // --- TLS -----------------------------------------------------------------------
+
+  private startClientTls(initial: Buffer, direct: boolean): void {
+    const raw = this.client;
+    this.detachClient(raw);
+    raw.pause();
+    if (initial.length) raw.unshift(initial);
+    const contexts = this.deps.clientTls;
+    const t = new tls.TLSSocket(raw as net.Socket, {
+      isServer: true,
+      secureContext: contexts.defaultContext,
+      SNICallback: (name, cb) => {
+        contexts.contextFor(name).then(
+          (ctx) => cb(null, ctx),
+          (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+        );
+      },
+      // PostgreSQL 17 accepts ALPN "postgresql" only; a client offering something else
+      // gets the no_application_protocol alert, as from a real server.
+      ALPNCallback: ({ protocols }) => (protocols.includes('postgresql') ? 'postgresql' : undefined),
+    });
+    this.client = t;
+    if (this.deps.clientKeylog) {
+      const kl = this.deps.clientKeylog;
+      t.on('keylog', (line) => kl.write(line));
+    }
+    let secured = false;
+    t.on('secure', () => {
+      secured = true;
+      const info: TlsInfo = { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: (t as tls.TLSSocket & { servername?: string | false }).servername || null, alpn: t.alpnProtocol || null };
+      if (this.deps.logCerts) void this.logClientCert(info.sni);
+      this.attachClient(t);
+      this.input({ type: 'client-tls-ready', info });
+    });
+    const failed = (e: Error): void => {
+      if (secured) return;
+      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'error', text: `TLS handshake with the client failed${direct ? ' (direct TLS)' : ''}: ${errorText(e)}` });
+      this.destroy();
+    };
+    t.once('error', failed);
+    t.once('close', () => {
+      if (!secured) this.destroy();
+    });
+    raw.resume();
+  }
+
+  private async logClientCert(sni: string | null): Promise<void> {
+    try {
+      const pem = await this.deps.clientTls.pemFor(sni);
+      for (const line of describeCertificate(pem)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `client-leg certificate: ${line}` });
+    } catch (e) {
+      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'warn', text: `cannot describe the client-leg certificate: ${errorText(e)}` });
+    }
+  }
+
+  private async connectServer(host: string, port: number): Promise<void> {
+    const refusal = await this.deps.selfLoopCheck(host, port).catch(() => null);
+    if (this.finished) return;
+    if (refusal) {
+      this.input({ type: 'server-connect-failed', error: refusal });
+      return;
+    }
+    const s = net.connect({ host, port });
+    this.server = s;
+    s.setNoDelay(true);
+    this.attachServer(s);
+    s.once('connect', () => {
+      this.serverConnected = true;
+      this.input({ type: 'server-connected', address: s.remoteAddress ?? host, port: s.remotePort ?? port });
+    });
+  }
+
+  private startServerTls(host: string, alpn: boolean): void {
+    const raw = this.server;
+    if (!raw) return;
+    this.detachServer(raw);
+    const policy = this.deps.serverPolicy;
+    const t = tls.connect({ ...serverTlsOptions(policy, host, alpn), socket: raw as net.Socket });
+    this.server = t;
+    if (this.deps.serverKeylog) {
+      const kl = this.deps.serverKeylog;
+      t.on('keylog', (line) => kl.write(line));
+    }
+    let secured = false;
+    t.once('secureConnect', () => {
+      secured = true;
+      const problem = verifyServerCertificate(policy, t, host);
+      if (this.deps.logCerts) {
+        const cert = t.getPeerCertificate(true);
+        if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `server certificate: ${line}` });
+      }
+      if (problem) {
+        this.input({ type: 'server-tls-failed', error: problem });
+        t.destroy();
+        return;
+      }
+      this.attachServer(t);
+      this.input({ type: 'server-tls-ready', info: { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: null, alpn: t.alpnProtocol || null } });
+    });
+    t.once('error', (e) => {
+      if (!secured) this.input({ type: 'server-tls-failed', error: describeServerTlsError(e, alpn) });
+    });
+    t.once('close', () => {
+      if (!secured) this.input({ type: 'server-tls-failed', error: 'the server closed the connection during the TLS handshake' + (alpn ? ' (servers before PostgreSQL 17 do not accept direct TLS: try --server-sslnegotiation postgres)' : '') });
+    });
+  }
+
+  // --- closing -------------------------------------------------------------------
+
+  private close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    for (const s of [this.client, this.server]) {
+      if (!s || s.destroyed) continue;
+      s.end();
+      setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    this.maybeFinished();
+  }
+
+  private destroy(): void {
+    this.closing = true;
+    this.client.destroy();
+    this.server?.destroy();
+    this.maybeFinished();
+  }
+
+  private legClosed(): void {
+    this.maybeFinished();
+  }
+
+  private maybeFinished(): void {
+    const clientDone = this.client.destroyed;
+    const serverDone = !this.server || this.server.destroyed;
+    if (!this.finished && this.closing && clientDone && serverDone) {
+      this.finished = true;
+      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: 'connection end' });
+      this.deps.onClosed(this);
+    } else if (!this.finished && this.closing) {
+      // Check again once the legs have had time to close.
+      setTimeout(() => this.maybeFinished(), 50).unref();
+    }
+  }
+
+  /** Stop now (shutdown). */
+  abort(): void {
+    this.destroy();
+  }
+}
+
+function fmtAddr(a: string | undefined): string {
+  if (!a) return '?';
+  return a.includes(':') ? `[${a}]` : a;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
+  }
+  return String(e);
+}
+
+function describeServerTlsError(e: Error, direct: boolean): string {
+  const text = errorText(e);
+  if (direct && /ECONNRESET|wrong version|packet length|EPIPE|unexpected eof/i.test(text)) {
+    return `${text} (servers before PostgreSQL 17 do not accept direct TLS: try --server-sslnegotiation postgres)`;
+  }
+  return text;
+}

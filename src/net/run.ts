@@ -1,0 +1,171 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import type { Config } from '../config.js';
+import { LineWriter } from '../output/line-writer.js';
+import { COLOUR, MONOCHROME } from '../output/style.js';
+import { TextLog } from '../output/text-log.js';
+import { CancelRegistry } from '../session/cancel-registry.js';
+import type { ProxyEvent } from '../session/events.js';
+import type { SessionSettings } from '../session/session.js';
+import { GeneratedCertificates, loadCertificatePair } from '../tls/certificates.js';
+import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
+import { serverTlsPolicy } from '../tls/server-leg.js';
+import { ClientTlsContexts } from './client-tls.js';
+import { ProxyConnection } from './connection.js';
+import { selfLoopChecker } from './self-loop.js';
+
+export interface RunningProxy {
+  /** The address and port actually listened on (port 0 → the one the OS chose). */
+  address: string;
+  port: number;
+  /** Resolves with the exit status once the proxy has stopped. */
+  done: Promise<number>;
+  /** Stop: close the listener and the connections, flush the log. */
+  stop(): Promise<void>;
+  log(ev: ProxyEvent): void;
+}
+
+export interface StartOptions {
+  /** Where the human-readable log goes (default: stdout, or --logfile). */
+  write?: (text: string) => void;
+  /** Install SIGINT/SIGTERM handlers that stop the proxy (the CLI does; tests don't). */
+  handleSignals?: boolean;
+}
+
+/** The CLI's entry: run until stopped, return the exit status. */
+export async function runProxy(config: Config): Promise<number> {
+  const p = await startProxy(config, { handleSignals: true });
+  return p.done;
+}
+
+/** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
+export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
+  const logFd = config.logfile ? openSync(config.logfile, config.clearLogfile ? 'w' : 'a', 0o644) : null;
+  const write = opts.write ?? ((text: string) => writeSync(logFd ?? 1, text));
+  const lines = new LineWriter(write);
+  const text = new TextLog(lines, { forwarded: config.logForwarded, style: config.colour ? COLOUR : MONOCHROME, maxValueBytes: config.maxValueBytes, verbose: config.verbose });
+  const log = (ev: ProxyEvent): void => text.write(ev);
+  const status = (t: string, level: 'info' | 'error' = 'info'): void => log({ kind: 'status', conn: null, time: Date.now(), level, text: t });
+
+  const serverPolicy = serverTlsPolicy(config.serverSslmode, config.serverSslrootcert);
+  const effectiveMode = config.serverSslrootcert === 'system' ? 'verify-full' : config.serverSslmode;
+  const keylogs: KeyLogWriter[] = [];
+  const clientKeylog = config.clientSslkeylogfile ? openKeyLog(config.clientSslkeylogfile) : null;
+  const serverKeylog = config.serverSslkeylogfile ? openKeyLog(config.serverSslkeylogfile) : null;
+  if (clientKeylog) keylogs.push(clientKeylog);
+  if (serverKeylog) keylogs.push(serverKeylog);
+
+  // One key per process, made before the first client arrives.
+  const t0 = Date.now();
+  const contexts =
+    config.clientSslCert && config.clientSslKey
+      ? new ClientTlsContexts({ kind: 'files', pair: loadCertificatePair(config.clientSslCert, config.clientSslKey) })
+      : new ClientTlsContexts({ kind: 'generated', certs: new GeneratedCertificates(config.clientCertSig) });
+  if (!config.clientDenySsl || config.clientSslCert) await contexts.prepare();
+  if (!config.clientSslCert && !config.clientDenySsl) {
+    status(`generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg in ${Date.now() - t0} ms`);
+  }
+
+  const cancels = new CancelRegistry();
+  const settings: SessionSettings = {
+    serverHost: config.serverHost,
+    serverDeleteSuffix: config.serverDeleteSuffix,
+    serverConnectPort: config.serverConnectPort,
+    serverSslnegotiation: config.serverSslnegotiation,
+    clientDenySsl: config.clientDenySsl,
+    serverTls: { attempt: serverPolicy.attempt, requireEncryption: serverPolicy.requireEncryption, mode: effectiveMode },
+  };
+
+  const server = net.createServer();
+  const connections = new Set<ProxyConnection>();
+  let nextId = 1;
+  let stopping = false;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  const listenPort = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: config.clientListenPort, host: config.clientListenIp, exclusive: true }, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : config.clientListenPort);
+    });
+  }).catch((e: NodeJS.ErrnoException) => {
+    for (const k of keylogs) k.close();
+    throw new Error(`cannot listen on ${fmtHostPort(config.clientListenIp, config.clientListenPort)}: ${e.code === 'EADDRINUSE' ? 'the address is already in use (try -p with another port)' : e.message}`);
+  });
+
+  const selfLoopCheck = selfLoopChecker(config.clientListenIp, listenPort, config.allowSelfLoop);
+  if (config.serverHost) {
+    const refusal = await selfLoopCheck(config.serverHost, config.serverConnectPort);
+    if (refusal) {
+      server.close();
+      throw new Error(refusal);
+    }
+  }
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    status('stopping: closing the listener');
+    await new Promise<void>((r) => server.close(() => r()));
+    for (const c of connections) c.abort();
+    lines.flush();
+    for (const k of keylogs) k.close();
+    if (logFd !== null) closeSync(logFd);
+    resolveDone(0);
+  };
+
+  server.on('connection', (socket) => {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    const id = nextId++;
+    try {
+      const conn = new ProxyConnection(id, socket, {
+        settings,
+        cancels,
+        log,
+        clientTls: contexts,
+        serverPolicy,
+        sendChunking: config.sendChunking,
+        clientKeylog,
+        serverKeylog,
+        logCerts: config.logCerts,
+        selfLoopCheck,
+        onClosed: (c) => {
+          connections.delete(c);
+          if (config.quitOnHangup && !stopping) {
+            status('the first connection ended (--quit-on-hangup): exiting');
+            void stop();
+          }
+        },
+      });
+      connections.add(conn);
+    } catch (e) {
+      log({ kind: 'status', conn: id, time: Date.now(), level: 'error', text: `could not set up the connection: ${e instanceof Error ? e.message : String(e)}` });
+      socket.destroy();
+    }
+  });
+  server.on('error', (e) => status(`listener error: ${e.message}`, 'error'));
+
+  if (opts.handleSignals) {
+    const onSignal = (sig: string): void => {
+      status(`received ${sig}`);
+      void stop();
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  }
+
+  const where = fmtHostPort(config.clientListenIp, listenPort);
+  const to = config.serverHost ? fmtHostPort(config.serverHost, config.serverConnectPort) : `the SNI name minus ${JSON.stringify(config.serverDeleteSuffix)} (else localhost), port ${config.serverConnectPort}`;
+  status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
+  lines.flush();
+  return { address: config.clientListenIp, port: listenPort, done, stop, log };
+}
+
+export function fmtHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

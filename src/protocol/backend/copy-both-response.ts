@@ -1,0 +1,8 @@
+import { copyResponse } from './copy-response.js';
+
+/**
+ * CopyBothResponse (B, 'W'): "Identifies the message as a Start Copy Both response. This
+ * message is used only for Streaming Replication." After it, CopyData in both directions
+ * carries replication messages when START_REPLICATION preceded it.
+ */
+export const copyBothResponse = copyResponse('CopyBothResponse');

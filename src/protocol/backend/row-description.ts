@@ -1,0 +1,86 @@
+import type { MessageDecoder } from '../decoder.js';
+import { describeFormat, describeTypeOid, typeName } from '../type-names.js';
+import { plural } from '../values.js';
+import { readCount } from './counts.js';
+
+/** Bytes of one field at the least: an empty name's terminator and six fixed fields. */
+const MIN_FIELD = 1 + 4 + 2 + 4 + 2 + 4 + 2;
+
+/** "The data type size (see pg_type.typlen). Note that negative values denote variable-width types." */
+function describeSize(size: number): string {
+  if (size === -1) return 'variable width (varlena)';
+  if (size === -2) return 'variable width (null-terminated C string)';
+  if (size < 0) return `variable width (${size})`;
+  return `fixed width, ${plural(size, 'byte')}`;
+}
+
+/**
+ * "The type modifier (see pg_attribute.atttypmod). The meaning of the modifier is
+ * type-specific." Decoded for the common built-in types, as format_type() shows them.
+ */
+export function describeTypmod(typeOid: number, mod: number): string {
+  if (mod === -1) return 'no type modifier';
+  const t = typeName(typeOid);
+  switch (t) {
+    case 'varchar':
+    case 'bpchar':
+      // The length plus VARHDRSZ (4).
+      if (mod >= 4) return `${t}(${mod - 4})`;
+      break;
+    case 'numeric': {
+      if (mod < 4) break;
+      const m = mod - 4;
+      const scale = ((m & 0x7ff) ^ 1024) - 1024;
+      return `numeric(${(m >> 16) & 0xffff},${scale})`;
+    }
+    case 'bit':
+    case 'varbit':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time':
+    case 'timetz':
+      if (mod >= 0) return `${t}(${mod})`;
+      break;
+  }
+  return `type modifier ${mod}`;
+}
+
+/**
+ * RowDescription (B, 'T'):
+ *   Int16 — "Specifies the number of fields in a row (can be zero)."
+ *   then for each field:
+ *   String — "The field name."
+ *   Int32 — "If the field can be identified as a column of a specific table, the object ID
+ *           of the table; otherwise zero."
+ *   Int16 — "If the field can be identified as a column of a specific table, the attribute
+ *           number of the column; otherwise zero."
+ *   Int32 — "The object ID of the field's data type."
+ *   Int16 — "The data type size (see pg_type.typlen)."
+ *   Int32 — "The type modifier (see pg_attribute.atttypmod)."
+ *   Int16 — "The format code being used for the field. Currently will be zero (text) or
+ *           one (binary)."
+ * OIDs are unsigned and read so.
+ */
+export const rowDescription: MessageDecoder = {
+  name: 'RowDescription',
+  decode(r) {
+    const n = readCount(r, 'int16', 'number of fields', 'field', MIN_FIELD);
+    for (let i = 1; i <= n; i++) {
+      r.group(
+        'field',
+        () => {
+          const name = r.cstring('field name');
+          r.uint32('table OID', (oid) => (oid === 0 ? 'not a table column' : `table OID ${oid}`));
+          r.int16('column attribute number', (a) => (a === 0 ? 'no column number' : `column ${a} of the table`));
+          const type = r.uint32('data type OID', describeTypeOid);
+          r.int16('data type size', describeSize);
+          r.int32('type modifier', (m) => describeTypmod(type, m));
+          const f = r.int16('format code', (c) => describeFormat(c) ?? `unknown format code ${c}`);
+          if (f !== 0 && f !== 1) r.fail('bad-value', `a format code of 0 (text) or 1 (binary), got ${f}`, r.pos - 2);
+          return name;
+        },
+        (name) => `field ${i} ${JSON.stringify(name)}`,
+      );
+    }
+  },
+};

@@ -1,0 +1,412 @@
+import { Conversation, valueOf } from '../protocol/conversation.js';
+import { encodeErrorResponse, encodeSslRequest, type ErrorFields } from '../protocol/encode.js';
+import { errorFields } from '../protocol/inspect.js';
+import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
+import type { CancelRegistry } from './cancel-registry.js';
+import type { Label, ProxyEvent, TlsInfo } from './events.js';
+import { serverHostFor } from './routing.js';
+
+/** What the I/O shell tells a session. */
+export type SessionInput =
+  | { type: 'client-data'; bytes: Buffer }
+  | { type: 'client-tls-ready'; info: TlsInfo }
+  | { type: 'client-closed'; error?: string }
+  | { type: 'server-connected'; address: string; port: number }
+  | { type: 'server-connect-failed'; error: string }
+  | { type: 'server-data'; bytes: Buffer }
+  | { type: 'server-tls-ready'; info: TlsInfo }
+  | { type: 'server-tls-failed'; error: string }
+  | { type: 'server-closed'; error?: string };
+
+/** What a session asks the I/O shell to do, in order. */
+export type SessionAction =
+  /** Write bytes to the client; `forwarded` bytes obey --send-chunking. */
+  | { type: 'send-client'; bytes: Buffer; forwarded: boolean }
+  | { type: 'send-server'; bytes: Buffer; forwarded: boolean }
+  /** Start TLS as the server on the client socket; `initial` bytes were already read (direct TLS). */
+  | { type: 'start-client-tls'; initial: Buffer; direct: boolean }
+  | { type: 'connect-server'; host: string; port: number }
+  /** Start TLS as the client on the server socket (SNI = host unless an IP). */
+  | { type: 'start-server-tls'; host: string; alpn: boolean }
+  | { type: 'log'; event: ProxyEvent }
+  /** End both legs once pending writes are flushed. */
+  | { type: 'close'; reason: string };
+
+export interface SessionSettings {
+  serverHost: string | null;
+  serverDeleteSuffix: string;
+  serverConnectPort: number;
+  serverSslnegotiation: 'mimic' | 'direct' | 'postgres';
+  clientDenySsl: boolean;
+  /** From the server-leg TLS policy (libpq sslmode rules). */
+  serverTls: { attempt: boolean; requireEncryption: boolean; mode: string };
+  /** Bytes of each message kept for decoding. */
+  retain?: number;
+}
+
+type Phase =
+  | 'client-startup'
+  | 'client-tls'
+  | 'server-connecting'
+  | 'server-negotiating'
+  | 'server-tls'
+  | 'forwarding'
+  | 'closed';
+
+/**
+ * One proxied connection, sans-I/O: inputs in, actions out. It decides what to forward,
+ * what to answer itself (SSLRequest, GSSENCRequest), when to start TLS on each leg, where
+ * to connect, and what to log. It never touches a socket.
+ */
+export class Session {
+  private phase: Phase = 'client-startup';
+  /** The client's view: what the client sent and what it received, decrypted. */
+  readonly conv: Conversation;
+  /** pgscope's own negotiation with the server (its SSLRequest and the answer). */
+  private serverLeg = new Conversation();
+  private readonly started: number;
+  private out: SessionAction[] = [];
+  private clientTls: (TlsInfo & { direct: boolean }) | null = null;
+  private serverTls: TlsInfo | null = null;
+  /** Bytes for the server that arrived before it was ready (StartupMessage and later). */
+  private pendingToServer: Buffer[] = [];
+  private target: { host: string; port: number } | null = null;
+  /** A CancelRequest connection: forward the request, then close. */
+  private cancelOnly = false;
+  private clientSentTerminate = false;
+  private lastServerMessage: DecodedMessage | null = null;
+
+  constructor(
+    readonly id: number,
+    private readonly settings: SessionSettings,
+    private readonly cancels: CancelRegistry,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.started = now();
+    this.conv = new Conversation({ retain: settings.retain });
+  }
+
+  /** The server the connection was routed to, once known. */
+  get server(): { host: string; port: number } | null {
+    return this.target;
+  }
+
+  get isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  handle(input: SessionInput): SessionAction[] {
+    this.out = [];
+    if (this.phase === 'closed') return this.out;
+    switch (input.type) {
+      case 'client-data':
+        if (this.phase === 'forwarding') this.forward('frontend', input.bytes);
+        else if (this.phase === 'client-startup') this.clientStartup(input.bytes);
+        else this.bufferForServer(input.bytes);
+        break;
+      case 'client-tls-ready':
+        this.onClientTls(input.info);
+        break;
+      case 'client-closed':
+        this.status(input.error ? 'warn' : 'info', input.error ? `client connection ended with an error: ${input.error}` : 'client hung up');
+        this.close('client hung up');
+        break;
+      case 'server-connected':
+        this.onServerConnected(input.address, input.port);
+        break;
+      case 'server-connect-failed':
+        this.fail(`could not connect to server ${this.describeTarget()}: ${input.error}`);
+        break;
+      case 'server-data':
+        if (this.phase === 'forwarding') this.forward('backend', input.bytes);
+        else if (this.phase === 'server-negotiating') this.onServerAnswer(input.bytes);
+        else this.fail(`the server sent ${input.bytes.length} unexpected byte(s) before pgscope was ready for them`);
+        break;
+      case 'server-tls-ready':
+        this.serverTls = input.info;
+        this.status('info', `${input.info.protocol ?? 'TLS'}/${input.info.cipher ?? '?'} connection established with server${input.info.alpn ? ` (ALPN ${input.info.alpn})` : ''}`);
+        this.startForwarding();
+        break;
+      case 'server-tls-failed':
+        this.fail(`TLS with server ${this.describeTarget()} failed: ${input.error}`);
+        break;
+      case 'server-closed':
+        this.onServerClosed(input.error);
+        break;
+    }
+    return this.out;
+  }
+
+  // --- client startup -------------------------------------------------------------
+
+  private clientStartup(bytes: Buffer): void {
+    const fe = this.conv.frontend;
+    // Direct TLS (PostgreSQL 17+): a TLS record where a startup packet would begin.
+    if (bytes[0] === 0x16 && fe.idle && fe.mode === 'startup' && !this.clientTls) {
+      const hello = new Conversation();
+      for (const ev of hello.push('frontend', bytes)) if (ev.kind === 'message') this.codec('client -> script', ev);
+      this.phase = 'client-tls';
+      this.out.push({ type: 'start-client-tls', initial: bytes, direct: true });
+      return;
+    }
+    const chunkStart = fe.offset;
+    const events = this.conv.push('frontend', bytes);
+    for (const ev of events) {
+      if (this.phase !== 'client-startup') {
+        // The StartupMessage moved us on: later events in this chunk are forwarded traffic.
+        if (this.phase !== 'closed') this.codec('client -> server', ev);
+        continue;
+      }
+      if (ev.kind === 'error' || ev.kind === 'unparsed') {
+        this.codec('client -> script', ev);
+        this.fail(ev.kind === 'error' ? `invalid startup packet: ${ev.error.expected}` : 'invalid startup packet', '08P01');
+        return;
+      }
+      if (ev.kind !== 'message') continue;
+      const m = ev.message;
+      if (m.error) {
+        this.codec('client -> script', ev);
+        this.fail(`invalid startup packet: ${m.error.expected}`, '08P01');
+        return;
+      }
+      switch (m.name) {
+        case 'SSLRequest': {
+          this.codec('client -> script', ev);
+          if (this.settings.clientDenySsl) {
+            this.reply(Buffer.from('N'));
+            this.status('info', 'refused SSL to the client (--client-deny-ssl): the client leg stays unencrypted');
+            break;
+          }
+          const end = m.frame.offset + m.frame.size;
+          if (fe.offset > end) {
+            // CVE-2021-23214: bytes sent before the handshake must not be trusted as if
+            // they had come over TLS. PostgreSQL closes the connection; so do we.
+            this.status('error', `received ${fe.offset - end} unencrypted byte(s) after SSLRequest, before the TLS handshake: closing the connection (CVE-2021-23214)`);
+            this.close('unencrypted data after SSLRequest');
+            return;
+          }
+          this.reply(Buffer.from('S'));
+          this.phase = 'client-tls';
+          this.out.push({ type: 'start-client-tls', initial: Buffer.alloc(0), direct: false });
+          return;
+        }
+        case 'GSSENCRequest':
+          // pgscope cannot terminate GSSAPI encryption: answer N, the client goes on with
+          // SSLRequest or plaintext (as libpq does with gssencmode=prefer).
+          this.codec('client -> script', ev);
+          this.reply(Buffer.from('N'));
+          break;
+        case 'CancelRequest':
+          this.codec('client -> server', ev);
+          this.routeCancel(m);
+          this.pendingToServer.push(Buffer.from(bytes.subarray(m.frame.offset - chunkStart, m.frame.offset - chunkStart + m.frame.size)));
+          return;
+        case 'StartupMessage': {
+          this.codec('client -> server', ev);
+          // From here on, every byte goes to the server as it came.
+          this.pendingToServer.push(Buffer.from(bytes.subarray(m.frame.offset - chunkStart)));
+          const r = serverHostFor(this.settings.serverHost, this.clientTls?.sni ?? null, this.settings.serverDeleteSuffix);
+          this.connect(r.host, this.settings.serverConnectPort, r.why);
+          break;
+        }
+        default:
+          this.codec('client -> script', ev);
+          this.fail(`unexpected ${m.name} during startup`, '08P01');
+          return;
+      }
+    }
+  }
+
+  private onClientTls(info: TlsInfo): void {
+    const direct = this.phase === 'client-tls' && this.conv.frontend.offset === 0 && this.conv.frontend.idle;
+    this.clientTls = { ...info, direct };
+    this.conv.encryptionEstablished();
+    this.phase = 'client-startup';
+    this.status('info', `${info.protocol ?? 'TLS'}/${info.cipher ?? '?'} connection established with client${direct ? ' (direct TLS)' : ''}`);
+    this.status('info', info.sni ? `server name via SNI: ${info.sni}` : 'no SNI from the client');
+    if (direct && info.alpn !== 'postgresql') {
+      // PostgreSQL 17 refuses direct TLS without ALPN "postgresql" (it guards against
+      // cross-protocol attacks); a proxy that accepted it would hide that from the user.
+      this.fail('direct TLS connection without ALPN "postgresql": PostgreSQL servers refuse these', '08P01');
+    }
+  }
+
+  private routeCancel(m: DecodedMessage): void {
+    this.cancelOnly = true;
+    const pid = valueOf(m.spans, 'process ID');
+    const key = valueOf(m.spans, 'secret key');
+    const known = typeof pid === 'number' && Buffer.isBuffer(key) ? this.cancels.lookup(pid, key) : undefined;
+    if (known) {
+      this.connect(known.host, known.port, `the key of connection #${known.conn}`);
+      return;
+    }
+    const r = serverHostFor(this.settings.serverHost, this.clientTls?.sni ?? null, this.settings.serverDeleteSuffix);
+    this.connect(r.host, this.settings.serverConnectPort, `${r.why} (the key was not seen by this pgscope)`);
+  }
+
+  private connect(host: string, port: number, why: string): void {
+    this.target = { host, port };
+    this.phase = 'server-connecting';
+    this.status('info', `connecting to server ${this.describeTarget()} (${why})`);
+    this.out.push({ type: 'connect-server', host, port });
+  }
+
+  private bufferForServer(bytes: Buffer): void {
+    // Between StartupMessage and the server being ready (rare: clients wait for the
+    // authentication request). Logged now, forwarded in order once the server is ready.
+    this.pendingToServer.push(bytes);
+    for (const ev of this.conv.push('frontend', bytes)) this.codec('client -> server', ev);
+  }
+
+  // --- server leg ----------------------------------------------------------------
+
+  private onServerConnected(address: string, port: number): void {
+    this.status('info', `connected to server ${this.describeTarget()} at ${address.includes(':') ? `[${address}]` : address}:${port}`);
+    const tls = this.settings.serverTls;
+    if (!tls.attempt) {
+      this.startForwarding();
+      return;
+    }
+    const mode = this.settings.serverSslnegotiation === 'mimic' ? (this.clientTls?.direct ? 'direct' : 'postgres') : this.settings.serverSslnegotiation;
+    if (mode === 'direct') {
+      this.phase = 'server-tls';
+      this.status('info', 'starting direct TLS with the server (ALPN postgresql)');
+      this.out.push({ type: 'start-server-tls', host: this.target!.host, alpn: true });
+      return;
+    }
+    this.phase = 'server-negotiating';
+    const req = encodeSslRequest();
+    for (const ev of this.serverLeg.push('frontend', req)) this.codec('script -> server', ev);
+    this.out.push({ type: 'send-server', bytes: req, forwarded: false });
+  }
+
+  private onServerAnswer(bytes: Buffer): void {
+    const events = this.serverLeg.push('backend', bytes);
+    for (const ev of events) this.codec('server -> script', ev);
+    const first = String.fromCharCode(bytes[0]!);
+    if (first === 'S') {
+      if (bytes.length > 1) {
+        // CVE-2021-23222: never treat bytes that came before the handshake as encrypted.
+        this.fail(`the server sent ${bytes.length - 1} unencrypted byte(s) after agreeing to SSL`);
+        return;
+      }
+      this.phase = 'server-tls';
+      this.out.push({ type: 'start-server-tls', host: this.target!.host, alpn: false });
+      return;
+    }
+    if (first === 'N') {
+      if (this.settings.serverTls.requireEncryption) {
+        this.fail(`the server does not support SSL, but --server-sslmode ${this.settings.serverTls.mode} requires it`);
+        return;
+      }
+      this.status('info', `the server refused SSL: continuing unencrypted (--server-sslmode ${this.settings.serverTls.mode})`);
+      this.startForwarding();
+      return;
+    }
+    const msg = events.find((e) => e.kind === 'message');
+    const text = msg && msg.kind === 'message' && msg.message.name === 'ErrorResponse' ? errorFields(msg.message)['M'] : undefined;
+    this.fail(`the server answered SSLRequest with ${JSON.stringify(first)} instead of S or N${text ? `: ${text}` : ''}`);
+  }
+
+  private startForwarding(): void {
+    this.phase = 'forwarding';
+    const pending = Buffer.concat(this.pendingToServer);
+    this.pendingToServer = [];
+    if (pending.length) {
+      this.out.push({ type: 'send-server', bytes: pending, forwarded: true });
+      this.forwarded('client -> server', pending.length);
+    }
+    if (this.cancelOnly) {
+      this.status('info', 'CancelRequest forwarded');
+      this.close('CancelRequest forwarded');
+    }
+  }
+
+  private onServerClosed(error: string | undefined): void {
+    this.status(error ? 'warn' : 'info', error ? `server connection ended with an error: ${error}` : 'server hung up');
+    if (this.phase !== 'forwarding') {
+      if (!this.cancelOnly) this.fail(`the server ${this.describeTarget()} closed the connection during setup${error ? `: ${error}` : ''}`);
+      else this.close('server hung up');
+      return;
+    }
+    // A server that vanishes without a word (killed, network gone) leaves the client with
+    // a bare EOF. At a message boundary an ErrorResponse can say what happened.
+    const last = this.lastServerMessage;
+    const saidGoodbye = last?.name === 'ErrorResponse' && ['FATAL', 'PANIC'].includes(errorFields(last)['V'] ?? errorFields(last)['S'] ?? '');
+    if (!this.clientSentTerminate && !saidGoodbye && this.conv.backend.idle && !this.cancelOnly) {
+      this.reply(encodeErrorResponse({ severity: 'FATAL', code: '08006', message: `pgscope: the server ${this.describeTarget()} closed the connection unexpectedly${error ? ` (${error})` : ''}` }));
+    }
+    this.close('server hung up');
+  }
+
+  // --- forwarding ----------------------------------------------------------------
+
+  private forward(direction: Direction, bytes: Buffer): void {
+    const label: Label = direction === 'frontend' ? 'client -> server' : 'server -> client';
+    this.out.push({ type: direction === 'frontend' ? 'send-server' : 'send-client', bytes, forwarded: true });
+    for (const ev of this.conv.push(direction, bytes)) {
+      this.codec(label, ev);
+      if (ev.kind !== 'message') continue;
+      const m = ev.message;
+      if (direction === 'backend') {
+        this.lastServerMessage = m;
+        if (m.name === 'BackendKeyData' && this.target) {
+          const pid = valueOf(m.spans, 'process ID');
+          const key = valueOf(m.spans, 'secret key');
+          if (typeof pid === 'number' && Buffer.isBuffer(key) && m.frame.complete) {
+            this.cancels.remember(pid, Buffer.from(key), { ...this.target, conn: this.id });
+          }
+        }
+      } else if (m.name === 'Terminate') {
+        this.clientSentTerminate = true;
+      }
+    }
+    this.forwarded(label, bytes.length);
+  }
+
+  // --- helpers -------------------------------------------------------------------
+
+  /** Send pgscope's own bytes to the client, decoded into the client's conversation. */
+  private reply(bytes: Buffer): void {
+    for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev);
+    this.out.push({ type: 'send-client', bytes, forwarded: false });
+  }
+
+  /**
+   * Setup failed: tell the client with an ErrorResponse (FATAL; it is waiting for the
+   * server's first answer, where an ErrorResponse is allowed), log it, close.
+   */
+  private fail(message: string, code = '08001'): void {
+    this.status('error', message);
+    const fields: ErrorFields = { severity: 'FATAL', code, message: `pgscope: ${message}` };
+    if (this.phase !== 'client-tls' && this.phase !== 'forwarding') this.reply(encodeErrorResponse(fields));
+    this.close(message);
+  }
+
+  private close(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.cancels.forget(this.id);
+    this.out.push({ type: 'close', reason });
+  }
+
+  private describeTarget(): string {
+    if (!this.target) return '(not chosen yet)';
+    const h = this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host;
+    return `${h}:${this.target.port}`;
+  }
+
+  private codec(label: Label, event: CodecEvent): void {
+    if (event.kind === 'message-start') return;
+    this.out.push({ type: 'log', event: { kind: 'codec', conn: this.id, time: this.now(), label, event } });
+  }
+
+  private forwarded(label: Label, bytes: number): void {
+    const t = this.now();
+    this.out.push({ type: 'log', event: { kind: 'forwarded', conn: this.id, time: t, label, bytes, elapsed: (t - this.started) / 1000 } });
+  }
+
+  private status(level: 'info' | 'warn' | 'error' | 'debug', text: string): void {
+    this.out.push({ type: 'log', event: { kind: 'status', conn: this.id, time: this.now(), level, text } });
+  }
+}

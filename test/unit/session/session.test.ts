@@ -1,0 +1,171 @@
+/**
+ * The session state machine, without sockets: inputs in, actions out.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CancelRegistry } from '../../../src/session/cancel-registry.js';
+import { serverHostFor } from '../../../src/session/routing.js';
+import { Session, type SessionAction, type SessionSettings } from '../../../src/session/session.js';
+import { cstr, int32, msg, startupMessage, startupPacket } from '../../helpers/wire.js';
+
+const settings = (over: Partial<SessionSettings> = {}): SessionSettings => ({
+  serverHost: null,
+  serverDeleteSuffix: '.local.neon.build',
+  serverConnectPort: 5432,
+  serverSslnegotiation: 'mimic',
+  clientDenySsl: false,
+  serverTls: { attempt: true, requireEncryption: false, mode: 'prefer' },
+  ...over,
+});
+
+const kinds = (acts: SessionAction[]): string[] => acts.filter((a) => a.type !== 'log').map((a) => a.type);
+const sent = (acts: SessionAction[], type: 'send-client' | 'send-server'): Buffer =>
+  Buffer.concat(acts.flatMap((a) => (a.type === type ? [a.bytes] : [])));
+const logText = (acts: SessionAction[]): string =>
+  acts
+    .flatMap((a) => (a.type === 'log' && a.event.kind === 'status' ? [a.event.text] : a.type === 'log' && a.event.kind === 'codec' && a.event.event.kind === 'message' ? [`${a.event.label} ${a.event.event.message.name}`] : []))
+    .join('\n');
+
+const SSL_REQUEST = startupPacket(int32(80877103));
+const GSSENC_REQUEST = startupPacket(int32(80877104));
+const STARTUP = startupMessage({ user: 'alice', database: 'db' });
+
+describe('Session', () => {
+  it('answers SSLRequest with S and starts TLS, then routes by SNI minus the suffix', () => {
+    const s = new Session(1, settings(), new CancelRegistry());
+    const a1 = s.handle({ type: 'client-data', bytes: SSL_REQUEST });
+    assert.deepEqual(kinds(a1), ['send-client', 'start-client-tls']);
+    assert.equal(sent(a1, 'send-client').toString(), 'S');
+    assert.match(logText(a1), /client -> script SSLRequest/);
+    assert.match(logText(a1), /script -> client SSLResponse/);
+    s.handle({ type: 'client-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: 'db1.local.neon.build', alpn: 'postgresql' } });
+    const a2 = s.handle({ type: 'client-data', bytes: STARTUP });
+    const connect = a2.find((a) => a.type === 'connect-server');
+    assert.deepEqual(connect, { type: 'connect-server', host: 'db1', port: 5432 });
+    // prefer + the client used SSLRequest → pgscope sends its own SSLRequest to the server.
+    const a3 = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    assert.deepEqual(sent(a3, 'send-server'), SSL_REQUEST);
+    const a4 = s.handle({ type: 'server-data', bytes: Buffer.from('S') });
+    assert.deepEqual(a4.find((a) => a.type === 'start-server-tls'), { type: 'start-server-tls', host: 'db1', alpn: false });
+    const a5 = s.handle({ type: 'server-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: null } });
+    assert.deepEqual(sent(a5, 'send-server'), STARTUP, 'the StartupMessage goes on unchanged');
+  });
+
+  it('closes without forwarding when bytes arrive after SSLRequest before the handshake', () => {
+    const s = new Session(1, settings(), new CancelRegistry());
+    const a = s.handle({ type: 'client-data', bytes: Buffer.concat([SSL_REQUEST, STARTUP]) });
+    assert.deepEqual(kinds(a), ['close']);
+    assert.match(logText(a), /unencrypted byte\(s\) after SSLRequest/);
+    assert.equal(sent(a, 'send-server').length, 0);
+  });
+
+  it('answers N to SSLRequest with --client-deny-ssl and keeps reading plaintext', () => {
+    const s = new Session(1, settings({ clientDenySsl: true }), new CancelRegistry());
+    const a = s.handle({ type: 'client-data', bytes: Buffer.concat([SSL_REQUEST, STARTUP]) });
+    assert.equal(sent(a, 'send-client').toString(), 'N');
+    assert.ok(a.some((x) => x.type === 'connect-server'));
+  });
+
+  it('answers N to GSSENCRequest and goes on with the startup that follows', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    const a = s.handle({ type: 'client-data', bytes: GSSENC_REQUEST });
+    assert.equal(sent(a, 'send-client').toString(), 'N');
+    assert.match(logText(a), /client -> script GSSENCRequest/);
+    const b = s.handle({ type: 'client-data', bytes: STARTUP });
+    assert.deepEqual(b.find((x) => x.type === 'connect-server'), { type: 'connect-server', host: 'db', port: 5432 });
+  });
+
+  it('starts TLS directly for a direct-TLS client and mimics it toward the server', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    const hello = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x01, 0x01]);
+    const a = s.handle({ type: 'client-data', bytes: hello });
+    assert.deepEqual(a.find((x) => x.type === 'start-client-tls'), { type: 'start-client-tls', initial: hello, direct: true });
+    s.handle({ type: 'client-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: 'postgresql' } });
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    const b = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    assert.deepEqual(b.find((x) => x.type === 'start-server-tls'), { type: 'start-server-tls', host: 'db', alpn: true });
+  });
+
+  it('refuses direct TLS without ALPN postgresql', () => {
+    const s = new Session(1, settings(), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: Buffer.from([0x16, 0x03, 0x01, 0x00, 0x01, 0x01]) });
+    const a = s.handle({ type: 'client-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: null } });
+    assert.ok(a.some((x) => x.type === 'close'));
+    const err = sent(a, 'send-client');
+    assert.equal(err[0], 0x45, 'an ErrorResponse');
+    assert.match(err.toString('latin1'), /ALPN/);
+  });
+
+  it('fails with an ErrorResponse (FATAL 08001) when the server says N under require', () => {
+    const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: true, requireEncryption: true, mode: 'require' } }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const a = s.handle({ type: 'server-data', bytes: Buffer.from('N') });
+    const err = sent(a, 'send-client').toString('latin1');
+    assert.match(err, /SFATAL\0VFATAL\0C08001\0M[^\0]*does not support SSL/);
+    assert.ok(a.some((x) => x.type === 'close'));
+  });
+
+  it('continues unencrypted when the server says N under prefer', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const a = s.handle({ type: 'server-data', bytes: Buffer.from('N') });
+    assert.deepEqual(sent(a, 'send-server'), STARTUP);
+  });
+
+  it('tells the client with an ErrorResponse when the server is unreachable', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    const a = s.handle({ type: 'server-connect-failed', error: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    assert.match(sent(a, 'send-client').toString('latin1'), /C08001\0M[^\0]*could not connect to server db:5432: connect ECONNREFUSED/);
+  });
+
+  it('forwards bytes unchanged both ways and remembers BackendKeyData for cancel routing', () => {
+    const cancels = new CancelRegistry();
+    const s = new Session(7, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), cancels);
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const key = msg('K', int32(4242), Buffer.from([1, 2, 3, 4]));
+    const fromServer = Buffer.concat([msg('R', int32(0)), key, msg('Z', 'I')]);
+    // Split mid-message: forwarding must not wait for message boundaries.
+    const a = s.handle({ type: 'server-data', bytes: fromServer.subarray(0, 11) });
+    const b = s.handle({ type: 'server-data', bytes: fromServer.subarray(11) });
+    assert.deepEqual(Buffer.concat([sent(a, 'send-client'), sent(b, 'send-client')]), fromServer);
+    assert.deepEqual(cancels.lookup(4242, Buffer.from([1, 2, 3, 4])), { host: 'db', port: 5432, conn: 7 });
+
+    // A plaintext CancelRequest on another connection goes where the key came from.
+    const c = new Session(8, settings({ serverHost: null }), cancels);
+    const cancel = startupPacket(int32(80877102), int32(4242), Buffer.from([1, 2, 3, 4]));
+    const r = c.handle({ type: 'client-data', bytes: cancel });
+    assert.deepEqual(r.find((x) => x.type === 'connect-server'), { type: 'connect-server', host: 'db', port: 5432 });
+    assert.match(logText(r), /the key of connection #7/);
+  });
+
+  it('sends the client an ErrorResponse when the server vanishes at a message boundary', () => {
+    const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-data', bytes: Buffer.concat([msg('R', int32(0)), msg('Z', 'I')]) });
+    s.handle({ type: 'client-data', bytes: msg('Q', cstr('SELECT pg_sleep(10)')) });
+    const a = s.handle({ type: 'server-closed' });
+    assert.match(sent(a, 'send-client').toString('latin1'), /C08006\0M[^\0]*closed the connection unexpectedly/);
+  });
+
+  it('never answers an invalid startup packet with anything but an error', () => {
+    const s = new Session(1, settings(), new CancelRegistry());
+    const a = s.handle({ type: 'client-data', bytes: Buffer.from([0, 0, 0, 2, 1, 2, 3, 4]) });
+    assert.match(sent(a, 'send-client').toString('latin1'), /C08P01/);
+    assert.ok(a.some((x) => x.type === 'close'));
+  });
+});
+
+describe('serverHostFor', () => {
+  it('follows Elephantshark: fixed host, else SNI minus the suffix, else localhost', () => {
+    assert.equal(serverHostFor('fixed', 'x.local.neon.build', '.local.neon.build').host, 'fixed');
+    assert.equal(serverHostFor(null, 'x.local.neon.build', '.local.neon.build').host, 'x');
+    assert.equal(serverHostFor(null, 'x.example.com', '.local.neon.build').host, 'x.example.com');
+    assert.equal(serverHostFor(null, 'x.B.CD', '.b.cd').host, 'x.B.CD', 'exact, case-sensitive');
+    assert.equal(serverHostFor(null, null, '.b.cd').host, 'localhost');
+  });
+});
