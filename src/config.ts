@@ -241,6 +241,12 @@ export function buildConfig(flags: Flags, env: Env, stdoutIsTTY: boolean): Confi
       given.add('serverConnectPort');
     }
   }
+  if (c.demo) {
+    // --demo starts its own server and points the proxy at it.
+    const server: [keyof Config, string][] = [['serverHost', '--server-host'], ['serverConnectPort', '--server-connect-port'], ['serverSslmode', '--server-sslmode'], ['serverSslrootcert', '--server-sslrootcert'], ['serverDeleteSuffix', '--server-delete-suffix']];
+    const clash = [...(flags.backend !== undefined ? ['BACKEND'] : []), ...server.filter(([k]) => given.has(k) && !(k === 'serverHost' && flags.backend !== undefined)).map(([, f]) => f)];
+    if (clash.length) throw new ConfigError(`--demo starts its own server and connects to it itself: leave out ${clash.join(', ')}`);
+  }
   c.colour = resolveColour(flags.bw, env, stdoutIsTTY);
   return validateConfig(c, given);
 }

@@ -205,7 +205,10 @@ export class ProxyConnection {
     t.once('close', () => {
       if (!secured) this.destroy();
     });
-    raw.resume();
+    // No raw.resume(): the TLS socket now owns the handle and reads the unshifted bytes
+    // (direct TLS's ClientHello) from raw's buffer on the next tick. Resuming raw here, inside
+    // its own 'data' event, would let its flow loop emit those bytes to no listener: lost,
+    // and the handshake would hang.
   }
 
   private async logClientCert(sni: string | null): Promise<void> {

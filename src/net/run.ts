@@ -1,13 +1,14 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
+import { writeAllSync } from '../output/fd-write.js';
 import { LineWriter } from '../output/line-writer.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
 import { TextLog } from '../output/text-log.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
 import type { SessionSettings } from '../session/session.js';
-import { GeneratedCertificates, loadCertificatePair } from '../tls/certificates.js';
+import { GeneratedCertificates, loadCertificatePair, TlsSetupError } from '../tls/certificates.js';
 import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
 import { serverTlsPolicy } from '../tls/server-leg.js';
 import { ClientTlsContexts } from './client-tls.js';
@@ -34,14 +35,20 @@ export interface StartOptions {
 
 /** The CLI's entry: run until stopped, return the exit status. */
 export async function runProxy(config: Config): Promise<number> {
-  const p = await startProxy(config, { handleSignals: true });
+  // --demo: a throwaway embedded server behind the proxy; see src/demo/run-demo.ts.
+  if (config.demo) return (await import('../demo/run-demo.js')).runDemo(config);
+  const p = await startProxy(config, { handleSignals: true }).catch((e: unknown) => {
+    // A certificate, key, root or key-log file the options name that cannot be used is a
+    // mistake in the command line: the CLI reports a ConfigError as one line, status 2.
+    throw e instanceof TlsSetupError ? new ConfigError(e.message) : e;
+  });
   return p.done;
 }
 
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
 export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
-  const logFd = config.logfile ? openSync(config.logfile, config.clearLogfile ? 'w' : 'a', 0o644) : null;
-  const write = opts.write ?? ((text: string) => writeSync(logFd ?? 1, text));
+  const logFd = config.logfile ? openLogfile(config.logfile, config.clearLogfile) : null;
+  const write = opts.write ?? ((text: string) => writeAllSync(logFd ?? 1, text));
   const lines = new LineWriter(write);
   const text = new TextLog(lines, { forwarded: config.logForwarded, style: config.colour ? COLOUR : MONOCHROME, maxValueBytes: config.maxValueBytes, verbose: config.verbose });
   const log = (ev: ProxyEvent): void => text.write(ev);
@@ -100,7 +107,7 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     const refusal = await selfLoopCheck(config.serverHost, config.serverConnectPort);
     if (refusal) {
       server.close();
-      throw new Error(refusal);
+      throw new ConfigError(refusal);
     }
   }
 
@@ -108,8 +115,11 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     if (stopping) return;
     stopping = true;
     status('stopping: closing the listener');
-    await new Promise<void>((r) => server.close(() => r()));
+    // server.close() calls back only once every connection has ended: end them first, or
+    // a client that stays connected would keep pgscope from stopping.
+    const closed = new Promise<void>((r) => server.close(() => r()));
     for (const c of connections) c.abort();
+    await closed;
     lines.flush();
     for (const k of keylogs) k.close();
     if (logFd !== null) closeSync(logFd);
@@ -164,6 +174,14 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
   status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
   lines.flush();
   return { address: config.clientListenIp, port: listenPort, done, stop, log };
+}
+
+function openLogfile(path: string, clear: boolean): number {
+  try {
+    return openSync(path, clear ? 'w' : 'a', 0o644);
+  } catch (e) {
+    throw new ConfigError(`--logfile: cannot open "${path}": ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export function fmtHostPort(host: string, port: number): string {

@@ -83,116 +83,66 @@ export class Reader {
     return this.push(span);
   }
 
-  uint8(name: string, meaning?: Meaning<number>): number {
-    this.need(1, name);
+  /** Read a fixed-size field with `read` and record it. */
+  private fixed<T>(name: string, size: number, read: (b: Buffer, at: number) => T, meaning: Meaning<T>): T {
+    this.need(size, name);
     const start = this.pos;
-    const v = this.buf.readUInt8(this.pos);
-    this.pos += 1;
+    const v = read(this.buf, this.pos);
+    this.pos += size;
     this.record(name, start, v, meaning);
     return v;
   }
 
+  uint8(name: string, meaning?: Meaning<number>): number {
+    return this.fixed(name, 1, (b, i) => b.readUInt8(i), meaning);
+  }
+
   int8(name: string, meaning?: Meaning<number>): number {
-    this.need(1, name);
-    const start = this.pos;
-    const v = this.buf.readInt8(this.pos);
-    this.pos += 1;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 1, (b, i) => b.readInt8(i), meaning);
   }
 
   /** An unsigned 24-bit big-endian integer (TLS handshake lengths). */
   uint24(name: string, meaning?: Meaning<number>): number {
-    this.need(3, name);
-    const start = this.pos;
-    const v = this.buf.readUIntBE(this.pos, 3);
-    this.pos += 3;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 3, (b, i) => b.readUIntBE(i, 3), meaning);
   }
 
   int16(name: string, meaning?: Meaning<number>): number {
-    this.need(2, name);
-    const start = this.pos;
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 2, (b, i) => b.readInt16BE(i), meaning);
   }
 
   uint16(name: string, meaning?: Meaning<number>): number {
-    this.need(2, name);
-    const start = this.pos;
-    const v = this.buf.readUInt16BE(this.pos);
-    this.pos += 2;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 2, (b, i) => b.readUInt16BE(i), meaning);
   }
 
   int32(name: string, meaning?: Meaning<number>): number {
-    this.need(4, name);
-    const start = this.pos;
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 4, (b, i) => b.readInt32BE(i), meaning);
   }
 
   uint32(name: string, meaning?: Meaning<number>): number {
-    this.need(4, name);
-    const start = this.pos;
-    const v = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 4, (b, i) => b.readUInt32BE(i), meaning);
   }
 
   int64(name: string, meaning?: Meaning<bigint>): bigint {
-    this.need(8, name);
-    const start = this.pos;
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 8, (b, i) => b.readBigInt64BE(i), meaning);
   }
 
   uint64(name: string, meaning?: Meaning<bigint>): bigint {
-    this.need(8, name);
-    const start = this.pos;
-    const v = this.buf.readBigUInt64BE(this.pos);
-    this.pos += 8;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 8, (b, i) => b.readBigUInt64BE(i), meaning);
   }
 
   /** A WAL location (Int64), shown as X/X like pg_lsn. */
   lsn(name: string, meaning?: Meaning<string>): string {
-    this.need(8, name);
-    const start = this.pos;
-    const v = formatLsn(this.buf.readBigUInt64BE(this.pos));
-    this.pos += 8;
-    this.record(name, start, v, meaning ?? v);
-    return v;
+    return this.fixed(name, 8, (b, i) => formatLsn(b.readBigUInt64BE(i)), meaning ?? ((v) => v));
   }
 
   /** A server timestamp: Int64 microseconds since 2000-01-01 00:00 UTC, shown as ISO time. */
   timestamp(name: string, meaning?: Meaning<string>): string {
-    this.need(8, name);
-    const start = this.pos;
-    const v = formatPgTimestamp(this.buf.readBigInt64BE(this.pos));
-    this.pos += 8;
-    this.record(name, start, v, meaning ?? v);
-    return v;
+    return this.fixed(name, 8, (b, i) => formatPgTimestamp(b.readBigInt64BE(i)), meaning ?? ((v) => v));
   }
 
   /** Byte1 read as a character (type codes, status letters). */
   char(name: string, meaning?: Meaning<string>): string {
-    this.need(1, name);
-    const start = this.pos;
-    const v = String.fromCharCode(this.buf[this.pos]!);
-    this.pos += 1;
-    this.record(name, start, v, meaning);
-    return v;
+    return this.fixed(name, 1, (b, i) => String.fromCharCode(b[i]!), meaning);
   }
 
   /** A null-terminated string (the documentation's String). */

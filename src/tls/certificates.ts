@@ -102,7 +102,7 @@ export class GeneratedCertificates {
         : x509.KeyUsageFlags.digitalSignature;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: randomSerial(),
-      name: [{ CN: [`pgscope ${name}`] }],
+      name: [{ CN: [commonName(name)] }],
       notBefore: new Date(now - DAY_MS),
       notAfter: new Date(now + 365 * DAY_MS),
       keys: keys as unknown as CryptoKeyPairLike,
@@ -123,6 +123,12 @@ export class GeneratedCertificates {
 // objects are those at run time (the project compiles without lib "dom").
 type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 type PublicKeyLike = Parameters<typeof x509.SubjectKeyIdentifierExtension.create>[0];
+
+/** `pgscope <name>`, cut to X.520's 64-character limit (strict verifiers enforce it). */
+function commonName(name: string): string {
+  const cn = `pgscope ${name}`;
+  return cn.length <= 64 ? cn : cn.slice(0, 61) + '...';
+}
 
 function normaliseName(name: string | null): string {
   if (name === null || name === '') return DEFAULT_CERT_NAME;

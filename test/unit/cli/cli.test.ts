@@ -83,7 +83,6 @@ describe('pgscope (proxy): flags → Config', () => {
       '--clear',
       '--verbose',
       '--max-value-bytes', '1024',
-      '--demo',
     ]);
     assert.deepEqual(c, {
       serverHost: 'db.internal',
@@ -110,8 +109,17 @@ describe('pgscope (proxy): flags → Config', () => {
       clearLogfile: true,
       verbose: true,
       maxValueBytes: 1024,
-      demo: true,
+      demo: false,
     } satisfies Config);
+  });
+
+  it('--demo with the options that still make sense for it', async () => {
+    const c = await configOf(['--demo', '-p', '0', '--log-forwarded', 'raw', '--send-chunking', 'byte']);
+    assert.deepEqual([c.demo, c.clientListenPort, c.logForwarded, c.sendChunking], [true, 0, 'raw', 'byte']);
+  });
+
+  it('--demo refuses server-leg options: it runs its own server', async () => {
+    await usageError(['--demo', '--server-host', 'db'], /--demo starts its own server/);
   });
 
   it('every allowed value of each enumerated option', async () => {

@@ -59,6 +59,13 @@ for (const sig of ['rsa', 'ecdsa'] as CertSig[]) {
       assert.equal(v6.checkIP('fd00::1'), 'fd00::1');
     });
 
+    it('keeps the CN within 64 characters for long names (the SAN has the whole name)', async () => {
+      const long = `${'x'.repeat(60)}.example.com`;
+      const cert = new X509Certificate((await certs.forName(long)).certPem);
+      assert.equal(cert.subject, `CN=pgscope ${'x'.repeat(53)}...`);
+      assert.equal(cert.subjectAltName, `DNS:${long}`);
+    });
+
     it('names localhost, 127.0.0.1 and ::1 when the client sent no SNI', async () => {
       const pair = await certs.forName(null);
       const cert = new X509Certificate(pair.certPem);

