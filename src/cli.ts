@@ -147,7 +147,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   add(GROUP_BEHAVIOUR, choice('--send-chunking <how>', SEND_CHUNKINGS, 'forward as received, or one byte per write (to smoke out clients that buffer badly)', DEFAULTS.sendChunking));
   bool(GROUP_BEHAVIOUR, '--quit-on-hangup', 'exit when the first connection ends', DEFAULTS.quitOnHangup);
   bool(GROUP_BEHAVIOUR, '--allow-self-loop', "allow connecting to pgscope's own listening address and port", DEFAULTS.allowSelfLoop);
-  add(GROUP_BEHAVIOUR, new Option('--demo', 'run the built-in demonstration'));
+  add(GROUP_BEHAVIOUR, new Option('--demo', 'start a throwaway PostgreSQL server (embedded, TLS, SCRAM), proxy to it and print a psql command to paste'));
 
   bool(GROUP_PLANNED, '--override-auth', 'authenticate to the server as pgscope, with a cleartext password asked of the client');
   add(GROUP_PLANNED, choice('--server-channel-binding <mode>', CHANNEL_BINDINGS, 'channel binding policy for SCRAM with --override-auth'));

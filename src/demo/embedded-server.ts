@@ -150,6 +150,12 @@ function serverUser(): RunAs | null {
   throw new DemoError('pgscope runs as root, and PostgreSQL refuses to; there is no user "postgres" or "nobody" to run it as. Run pgscope --demo as an ordinary user.');
 }
 
+/** Throws DemoError when the demo cannot run here (platform, package, user): call before anything starts. */
+export function checkDemoPrerequisites(): void {
+  findEmbeddedPostgres();
+  serverUser();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Safety net: if pgscope exits without stop() (uncaught error, process.exit), kill the server
 // and remove its folder, synchronously.
@@ -343,10 +349,12 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
 
   const cleanUp = async (): Promise<void> => {
     const child = entry.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((r) => child.once('exit', r));
-      killGroup(child.pid!, 'SIGKILL');
-      await gone;
+      killGroup(child.pid, 'SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      clearTimeout(timer);
     }
     rmSync(baseDir, { recursive: true, force: true });
     live.delete(entry);

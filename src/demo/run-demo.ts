@@ -3,12 +3,12 @@
  * front of it, print what to paste into another terminal, and clean everything up when
  * pgscope stops (Ctrl-C, SIGTERM, --quit-on-hangup) or the server dies.
  */
-import { writeSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config.js';
 import { startProxy, fmtHostPort, type RunningProxy } from '../net/run.js';
+import { writeAllSync } from '../output/fd-write.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
-import { DemoError, freePort, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
+import { checkDemoPrerequisites, DemoError, freePort, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
 
 export const DEMO_DATABASE = 'demo';
 
@@ -91,6 +91,17 @@ export function demoBanner(b: BannerInfo): string {
   ].join('\n');
 }
 
+/** writeAllSync, ignoring a reader or terminal that has gone away (EPIPE, EIO after SIGHUP). */
+function writeTo(fd: number): (text: string) => void {
+  return (text) => {
+    try {
+      writeAllSync(fd, text);
+    } catch {
+      /* nowhere to say it */
+    }
+  };
+}
+
 /** Fail fast, before the server is made, when pgscope's own port is taken. */
 async function checkListenPort(ip: string, port: number): Promise<void> {
   if (port === 0) return;
@@ -110,8 +121,8 @@ async function checkListenPort(ip: string, port: number): Promise<void> {
 
 /** The demo, start to finish; resolves to the exit status (errors are printed, not thrown). */
 export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<number> {
-  const out = opts.out ?? ((s: string): void => void writeSync(1, s));
-  const err = opts.err ?? ((s: string): void => void writeSync(2, s));
+  const out = opts.out ?? writeTo(1);
+  const err = opts.err ?? writeTo(2);
   const style = config.colour ? COLOUR : MONOCHROME;
   const note = (text: string): void => out(style.status(text) + '\n');
 
@@ -140,6 +151,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
   };
   try {
     if (config.serverHost !== null) throw new DemoError('--demo starts its own server: leave out BACKEND and --server-host');
+    checkDemoPrerequisites();
     await checkListenPort(config.clientListenIp, config.clientListenPort);
     note('pgscope --demo: starting a throwaway PostgreSQL server…');
     // The server (initdb: a second or two) and the proxy (its TLS key: up to seconds on a busy
@@ -213,17 +225,19 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
 }
 
 /**
- * Stop the proxy and the server, remove the server's folder; resolves to `code`. The proxy
- * stops listening first; the server's fast shutdown then ends any session still open (clients
- * see its "terminating connection due to administrator command" through pgscope), which lets
- * the proxy finish.
+ * Stop the proxy (it ends any session still open), then the server; remove the server's
+ * folder. Resolves to `code`. The proxy gets 5 s: a proxy that does not stop must not keep
+ * the server running.
  */
 async function stopAll(proxy: RunningProxy | null, server: EmbeddedServer | null, out: (s: string) => void, code: number): Promise<number> {
-  const proxyStopped = proxy ? proxy.stop() : Promise.resolve();
-  if (server) await server.stop();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([proxyStopped, new Promise<void>((r) => (timer = setTimeout(r, 5_000)))]);
-  clearTimeout(timer);
-  if (server) out(`pgscope --demo: stopped the demo server and deleted ${server.baseDir}\n`);
+  if (proxy) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([proxy.stop(), new Promise<void>((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
+  }
+  if (server) {
+    await server.stop();
+    out(`pgscope --demo: stopped the demo server and deleted ${server.baseDir}\n`);
+  }
   return code;
 }

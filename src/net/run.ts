@@ -48,7 +48,21 @@ export async function runProxy(config: Config): Promise<number> {
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
 export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
   const logFd = config.logfile ? openLogfile(config.logfile, config.clearLogfile) : null;
-  const write = opts.write ?? ((text: string) => writeAllSync(logFd ?? 1, text));
+  // When whoever reads the log goes away (pgscope … | head), stop as a Unix tool killed by
+  // SIGPIPE would, but cleanly: close the listener and the connections, exit 0.
+  let logGone = false;
+  const write =
+    opts.write ??
+    ((text: string) => {
+      if (logGone) return;
+      try {
+        writeAllSync(logFd ?? 1, text);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+        logGone = true;
+        setImmediate(() => void stop());
+      }
+    });
   const lines = new LineWriter(write);
   const text = new TextLog(lines, { forwarded: config.logForwarded, style: config.colour ? COLOUR : MONOCHROME, maxValueBytes: config.maxValueBytes, verbose: config.verbose });
   const log = (ev: ProxyEvent): void => text.write(ev);

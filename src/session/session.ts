@@ -145,6 +145,13 @@ export class Session {
     if (bytes[0] === 0x16 && fe.idle && fe.mode === 'startup' && !this.clientTls) {
       const hello = new Conversation();
       for (const ev of hello.push('frontend', bytes)) if (ev.kind === 'message') this.codec('client -> script', ev);
+      if (this.settings.clientDenySsl) {
+        // No plaintext answer can reach a client that is mid-handshake; PostgreSQL without
+        // SSL closes the connection too.
+        this.status('error', 'the client started TLS directly (direct TLS), but --client-deny-ssl keeps the client leg unencrypted: closing the connection');
+        this.close('direct TLS refused (--client-deny-ssl)');
+        return;
+      }
       this.phase = 'client-tls';
       this.out.push({ type: 'start-client-tls', initial: bytes, direct: true });
       return;

@@ -53,6 +53,11 @@ function processesMentioning(needle: string): number[] {
   return pids;
 }
 
+/** Resolves to 'hung' after ms (without keeping the test process alive). */
+function within(ms: number): Promise<'hung'> {
+  return new Promise((r) => setTimeout(() => r('hung'), ms).unref());
+}
+
 async function startDemo(args: string[] = []): Promise<Pgscope> {
   const p = await startPgscope(['--demo', '-p', '0', '--bw', ...args], { waitListening: false });
   await p.waitFor(/Ready after/, READY_MS);
@@ -85,7 +90,8 @@ describe('pgscope --demo', () => {
       assert.equal(r.stdout.trim(), '5');
       // The traffic, annotated, on pgscope's stdout.
       await p.waitFor(/client -> server: "Q" = Query .*"SELECT count\(\*\) FROM demo\.items\\x00" = query/);
-      await p.waitFor(/server -> client: "D" = DataRow .*"5" = /);
+      await p.waitFor(/server -> client: "D" = DataRow /);
+      await p.waitFor(/column 1: 1 byte: .*"5" = value/);
       // It went over TLS with SCRAM on both legs.
       assert.match(p.output(), /SCRAM-SHA-256/);
 
@@ -100,7 +106,7 @@ describe('pgscope --demo', () => {
 
       const t1 = Date.now();
       p.child.kill('SIGINT');
-      const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+      const code = await Promise.race([p.exited, within(30_000)]);
       t.diagnostic(`stopped ${Date.now() - t1} ms after SIGINT`);
       assert.equal(code, 0, `exit status\n--- stdout ---\n${p.output()}\n--- stderr ---\n${p.stderr()}`);
       const sleeper = await open;
@@ -124,7 +130,7 @@ describe('pgscope --demo', () => {
       const line = await p.waitFor(/creating a throwaway PostgreSQL .* cluster in /, READY_MS);
       const baseDir = /cluster in (\S+)/.exec(line)![1]!;
       p.child.kill('SIGINT');
-      const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+      const code = await Promise.race([p.exited, within(60_000)]);
       assert.equal(code, 130, p.output() + p.stderr());
       assert.equal(existsSync(baseDir), false, 'the server folder is gone');
       assert.deepEqual(processesMentioning(baseDir), [], 'no server process is left');

@@ -151,6 +151,13 @@ describe('two servers behind one pgscope, routed by SNI; the plaintext cancel fi
       const rA = await interruptPsql(onA);
       assertCancelled(rA, 'server A');
       await cancelConnFor(proxy, connA, `127.0.0.1:${a.port}`);
+
+      // The control: a key pgscope never saw goes where any plaintext connection without
+      // SNI goes, "localhost" (server A). So B's cancel reached B by its key alone.
+      const k = await RawClient.connect(proxy.port);
+      k.send(fe.cancelRequest(4242, Buffer.from([1, 2, 3, 4])));
+      await k.waitClosed(20_000);
+      await waitUntil(() => /connecting to server localhost:\d+ \(no --server-host and no SNI name \(the key was not seen by this pgscope\)\)/.test(proxy.output()), 20_000, 'the unknown key routed to localhost');
     } finally {
       onA.kill();
       onB.kill();

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { freePort, portAnswers, waitForPort } from '../helpers/ports.js';
+import { PGSCOPE_BIN } from '../helpers/pgscope.js';
+import { run } from '../helpers/proc.js';
 import { PgError, RawClient } from '../helpers/raw-client.js';
 import { assertInOrder, assertNone, connectionEnded, connHeads, connLines, eventually, plainEnv, psqlOk, psqlVia, runPgscope, Scopes, spawnPgscope, WAIT_MS, type BarePgscope } from '../helpers/tls-e2e.js';
 
@@ -222,6 +224,16 @@ describe('the process', () => {
     assert.match(h.stdout, /^Usage: pgscope \[options\] \[BACKEND\]/);
     for (const flag of ['server-sslmode', 'server-sslnegotiation', 'client-deny-ssl', 'log-forwarded', 'quit-on-hangup', 'allow-self-loop', 'client-sslkeylogfile']) assert.match(h.stdout, new RegExp(`--(\\[no-\\])?${flag}\\b`), flag);
     assert.equal(h.stderr, '');
+  });
+
+  it('--help piped into a reader that stops early (| head -1): no crash, status 0', T, async () => {
+    // The reader exits after one line, often before pgscope has written everything: EPIPE.
+    for (let i = 0; i < 3; i++) {
+      const r = await run('bash', ['-c', `set -o pipefail; "${process.execPath}" "${PGSCOPE_BIN}" --help | head -1`], { allowFailure: true, timeoutMs: WAIT_MS });
+      assert.equal(r.stdout, 'Usage: pgscope [options] [BACKEND]\n');
+      assert.equal(r.stderr, '', 'no stack trace');
+      assert.equal(r.code, 0);
+    }
   });
 
   it('--quit-on-hangup: exits 0 once the first connection has ended', T, async () => {

@@ -157,7 +157,7 @@ describe('self-loop', () => {
     for (const host of ['127.0.0.1', 'localhost']) {
       const port = await freePort();
       const r = await runPgscope(['--bw', '--client-cert-sig', 'ecdsa', '-p', String(port), '--server-host', host, '--server-connect-port', String(port)]);
-      assert.notEqual(r.code, 0, `${host}: refused`);
+      assert.equal(r.code, 2, `${host}: refused as a mistake in the command line`);
       const lines = r.stderr.split('\n').filter(Boolean);
       assert.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
       assert.match(lines[0]!, new RegExp(`^pgscope: refusing to connect to ${host}:${port} \\(127\\.0\\.0\\.1\\), which is pgscope's own listening address.*--allow-self-loop`));

@@ -244,6 +244,18 @@ describe('client leg', () => {
     await connectionEnded(q, 1);
   });
 
+  it('--client-deny-ssl with a direct-TLS client (libpq 18, sslnegotiation=direct): refused cleanly, nothing sent to the server', T, async () => {
+    const p = await scopes.start(['--client-deny-ssl', backend(tls18)]);
+    const r = await psqlVia(tls18, p.port, 'SELECT 1', { params: { ...TLS, sslnegotiation: 'direct' }, env: libpq18Env() });
+    assert.notEqual(r.code, 0);
+    const heads = connHeads(await connectionEnded(p, 1), 1);
+    assertInOrder(heads, [/client -> script: "\\x16" = TLS handshake record \(direct TLS\)/, /started TLS directly \(direct TLS\), but --client-deny-ssl keeps the client leg unencrypted/, /connection end/]);
+    assertNone(heads, /internal error|connecting to server/);
+    // The same client without direct TLS is told N and goes on in plaintext (no SCRAM-PLUS: md5 server).
+    const q = await scopes.start(['--client-deny-ssl', backend(plain15)]);
+    assert.equal(await psqlOk(tls18, q.port, 'SELECT 1', { params: { sslmode: 'prefer' }, env: libpq18Env() }), '1');
+  });
+
   it('GSSENCRequest is answered N and annotated; the client then starts up normally', T, async () => {
     const p = await scopes.start(['--client-cert-sig', 'ecdsa', backend(plain15)]);
     const c = await RawClient.connect(p.port);
@@ -275,6 +287,11 @@ describe('client leg', () => {
     assert.equal(good.certs.length, 1, good.stderr);
     assert.match(good.stdout, /ALPN protocol: postgresql/);
     assertInOrder(connHeads(await connectionEnded(p, 2), 2), [/connection established with client \(direct TLS\)/, /client hung up/]);
+    // Direct TLS without ALPN: the handshake completes, then pgscope refuses the connection
+    // as PostgreSQL 17+ does.
+    const noAlpn = await probeTls(p.port, { direct: true });
+    assert.equal(noAlpn.certs.length, 1, noAlpn.stderr);
+    assertInOrder(connHeads(await connectionEnded(p, 3), 3), [/connection established with client \(direct TLS\)/, /direct TLS connection without ALPN "postgresql"/, /connection end/]);
     // And a normal client still gets through.
     assert.equal(await psqlOk(plain15, p.port, 'SELECT 1', { params: { sslmode: 'require' } }), '1');
   });

@@ -257,7 +257,8 @@ for (const setup of SETUPS) {
       for (const re of [/client -> server: "P" = Parse/, /client -> server: "B" = Bind/, /client -> server: "H" = Flush/, /server -> client: "t" = ParameterDescription/, /server -> client: "D" = DataRow/]) {
         assert.match(text, re, `connection #${conn} has no line matching ${re}`);
       }
-      assert.ok(maxSyncsPerBatch(lines) >= 4, `the pipelined batch reached the server as one write with 4 Syncs (max seen: ${maxSyncsPerBatch(lines)})`);
+      // The three known statements go out together (Bind/Execute/Sync ×3 before any answer).
+      assert.ok(maxSyncsPerBatch(lines) >= 3, `the pipelined batch reached pgscope as one write with 3 or more Syncs (max seen: ${maxSyncsPerBatch(lines)})`);
       assertCleanLog(log);
     });
   });

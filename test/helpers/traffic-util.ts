@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { cleanEnv, conninfoQuote, psqlBin, type PgServer } from './pg-server.js';
 import { startPgscope, type Pgscope } from './pgscope.js';
 
@@ -266,11 +265,4 @@ export function feedStdin(cmd: string, args: string[], env: NodeJS.ProcessEnv, c
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
   });
-}
-
-/** Read a whole stream into a string (for small outputs). */
-export async function readAll(s: Readable): Promise<string> {
-  let out = '';
-  for await (const c of s) out += typeof c === 'string' ? c : (c as Buffer).toString('utf8');
-  return out;
 }
