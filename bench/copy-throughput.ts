@@ -12,9 +12,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, psqlBin, startPgServer, type PgServer } from '../test/helpers/pg-server.js';
-import { startPgscope } from '../test/helpers/pgscope.js';
-import { conninfo, hashStdout, peakRssMiB, startPgscopeLogfile, type StreamResult } from '../test/helpers/traffic-util.js';
+import { psqlBin, startPgServer, type PgServer } from '../test/helpers/pg-server.js';
+import { clientEnv, conninfo, hashStdout, peakRssMiB, startPgscopeLogfile, startProxy, type StreamResult } from '../test/helpers/traffic-util.js';
 
 const ROWS = 200_000;
 const SQL = `COPY (SELECT repeat('x', 1000) || g FROM generate_series(1, ${ROWS}) g) TO STDOUT`;
@@ -30,7 +29,7 @@ interface Row {
 
 function copy(server: PgServer, port: number): Promise<StreamResult> {
   const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo({ host: '127.0.0.1', port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' }), '-c', SQL];
-  return hashStdout(psqlBin(), args, cleanEnv(server.clientEnv), 600_000);
+  return hashStdout(psqlBin(), args, clientEnv(server), 600_000);
 }
 
 function median(xs: number[]): number {
@@ -61,7 +60,7 @@ async function main(): Promise<void> {
     const direct = await measure('direct', server, server.port, null, () => null);
     rows.push(direct);
 
-    const quiet = await startPgscope(['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--log-forwarded', 'none']);
+    const quiet = await startProxy(['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--log-forwarded', 'none']);
     try {
       rows.push(await measure('pgscope --log-forwarded none', server, quiet.port, direct.sha, () => peakRssMiB(quiet.child.pid!)));
     } finally {

@@ -27,6 +27,8 @@ type Stream = net.Socket | tls.TLSSocket;
 
 /** How long a closing leg may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/** PostgreSQL's default authentication_timeout: a client must finish its startup by then. */
+const SETUP_TIMEOUT_S = 60;
 
 /**
  * The I/O shell of one proxied connection: it owns the two sockets (and their TLS
@@ -52,6 +54,7 @@ export class ProxyConnection {
     const addr = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort}`;
     deps.log({ kind: 'status', conn: id, time: Date.now(), level: 'info', text: `connected from ${addr} at t0 = ${new Date().toISOString()}` });
     this.attachClient(socket);
+    setTimeout(() => this.input({ type: 'setup-timeout', seconds: SETUP_TIMEOUT_S }), SETUP_TIMEOUT_S * 1000).unref();
   }
 
   // --- wiring --------------------------------------------------------------------

@@ -100,6 +100,16 @@ export class Framer {
     return this.pending === null && this.headerLen === 0;
   }
 
+  /**
+   * The frame still arriving, if any: where it started, its type, its size and how many of
+   * its bytes were seen (a connection that ends now cut it off).
+   */
+  get partial(): { offset: number; type: string | null; size: number | null; seen: number } | null {
+    if (this.pending) return { offset: this.pending.offset, type: this.pending.type, size: this.pending.size, seen: this.pending.seen };
+    if (this.headerLen > 0) return { offset: this.streamOffset, type: this.modeValue === 'normal' ? String.fromCharCode(this.header[0]!) : null, size: null, seen: this.headerLen };
+    return null;
+  }
+
   /** The next byte answers an SSLRequest or GSSENCRequest. */
   expectAnswer(): void {
     if (this.modeValue !== 'broken') this.modeValue = 'answer';

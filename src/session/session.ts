@@ -16,7 +16,9 @@ export type SessionInput =
   | { type: 'server-data'; bytes: Buffer }
   | { type: 'server-tls-ready'; info: TlsInfo }
   | { type: 'server-tls-failed'; error: string }
-  | { type: 'server-closed'; error?: string };
+  | { type: 'server-closed'; error?: string }
+  /** The shell's timer: setup (startup, TLS, authentication request) took too long. */
+  | { type: 'setup-timeout'; seconds: number };
 
 /** What a session asks the I/O shell to do, in order. */
 export type SessionAction =
@@ -132,6 +134,11 @@ export class Session {
         break;
       case 'server-closed':
         this.onServerClosed(input.error);
+        break;
+      case 'setup-timeout':
+        // PostgreSQL drops a client that has not finished its startup after
+        // authentication_timeout; pgscope does the same before it starts forwarding.
+        if (this.phase !== 'forwarding') this.fail(`the connection did not finish its startup within ${input.seconds} s`, '08006');
         break;
     }
     return this.out;
@@ -392,7 +399,16 @@ export class Session {
 
   private close(reason: string): void {
     if (this.phase === 'closed') return;
+    const wasForwarding = this.phase === 'forwarding';
     this.phase = 'closed';
+    for (const [who, framer] of [['client', this.conv.frontend], ['server', this.conv.backend]] as const) {
+      const p = framer.partial;
+      if (!p) continue;
+      const what = p.type ? `a ${JSON.stringify(p.type)} message` : 'a startup packet';
+      const size = p.size === null ? 'its header incomplete' : `${p.seen} of its ${p.size} bytes received`;
+      const fate = wasForwarding ? 'those bytes were forwarded as they came' : 'those bytes were not forwarded';
+      this.status('warn', `the connection ended in the middle of ${what} from the ${who} at offset ${p.offset} (${size}); ${fate}`);
+    }
     this.cancels.forget(this.id);
     this.out.push({ type: 'close', reason });
   }

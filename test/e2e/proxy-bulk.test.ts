@@ -16,9 +16,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, psqlBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
+import { psqlBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import type { Pgscope } from '../helpers/pgscope.js';
-import { assertCleanLog, conninfo, feedStdin, hashStdout, peakRssMiB, pgscopeFor, startPgscopeLogfile, type StreamResult } from '../helpers/traffic-util.js';
+import { assertCleanLog, clientEnv, conninfo, feedStdin, hashStdout, peakRssMiB, pgscopeFor, startPgscopeLogfile, type StreamResult } from '../helpers/traffic-util.js';
 
 const T = { timeout: 240_000 };
 const MAX_PEAK_MIB = 300;
@@ -34,7 +34,7 @@ describe('200 MB COPY through pgscope', () => {
   let direct: StreamResult;
 
   const copyOut = (port: number): Promise<StreamResult> =>
-    hashStdout(psqlBin(), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo({ host: '127.0.0.1', port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' }), '-c', COPY_OUT], cleanEnv(server.clientEnv));
+    hashStdout(psqlBin(), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo({ host: '127.0.0.1', port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' }), '-c', COPY_OUT], clientEnv(server));
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pgscope-bulk-'));
@@ -74,7 +74,7 @@ describe('200 MB COPY through pgscope', () => {
         yield Buffer.from(s, 'utf8');
       }
     }
-    const r = await feedStdin(psqlBin(), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo({ host: '127.0.0.1', port: quiet.port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' }), '-c', 'COPY bulk_in FROM STDIN'], cleanEnv(server.clientEnv), rows());
+    const r = await feedStdin(psqlBin(), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo({ host: '127.0.0.1', port: quiet.port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' }), '-c', 'COPY bulk_in FROM STDIN'], clientEnv(server), rows());
     assert.equal(r.code, 0, r.stderr);
     const check = await server.psql("SELECT count(*), sum(id), sum(length(payload)), count(*) FILTER (WHERE payload = repeat('y', 1000) || id) FROM bulk_in");
     const expectedLen = ROWS * 1000 + [...Array(6).keys()].reduce((acc, d) => acc + Math.max(0, Math.min(ROWS, 10 ** (d + 1) - 1) - 10 ** d + 1) * (d + 1), 0);

@@ -20,9 +20,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { startPgServers, type PgServer } from '../helpers/pg-server.js';
-import { startPgscope, type Pgscope } from '../helpers/pgscope.js';
+import type { Pgscope } from '../helpers/pgscope.js';
 import { errorFields, fe, RawClient } from '../helpers/raw-client.js';
-import { assertCleanLog, backgroundPsql, connLines, connsMatching, pgscopeFor, waitActive, waitUntil, type Background } from '../helpers/traffic-util.js';
+import { assertCleanLog, backgroundPsql, connLines, connsMatching, pgscopeFor, startProxy, waitActive, waitUntil, type Background } from '../helpers/traffic-util.js';
 import { moveServer, type MovedServer } from '../helpers/traffic-servers.js';
 
 const T = { timeout: 180_000 };
@@ -65,6 +65,13 @@ async function cancelConnFor(proxy: Pgscope, owner: number, target: string): Pro
   return conn;
 }
 
+/** The number of the first connection whose log matches re (waiting for it to be logged). */
+async function connOf(proxy: Pgscope, re: RegExp): Promise<number> {
+  let conn = 0;
+  await waitUntil(() => (conn = connsMatching(proxy.output(), re)[0] ?? 0) > 0, 20_000, `a connection matching ${re} in the log`);
+  return conn;
+}
+
 describe('plaintext CancelRequest from psql 15 (PostgreSQL 15, password auth)', () => {
   let server: PgServer;
 
@@ -84,8 +91,6 @@ describe('plaintext CancelRequest from psql 15 (PostgreSQL 15, password auth)', 
         await waitActive(server, app);
         const r = await interruptPsql(bg);
         assertCancelled(r, logging);
-        const [owner] = connsMatching(proxy.output(), /connecting to server/);
-        assert.equal(owner, 1);
         const c = await cancelConnFor(proxy, 1, `127.0.0.1:${server.port}`);
         const lines = connLines(proxy.output(), c).join('\n');
         if (logging === 'annotated') {
@@ -118,7 +123,7 @@ describe('two servers behind one pgscope, routed by SNI; the plaintext cancel fi
     ])) as [PgServer, PgServer];
     movedB = await moveServer(b, '127.0.0.2', a.port);
     // No --server-host: the SNI name minus .local.neon.build picks the server; the port is shared.
-    proxy = await startPgscope(['--server-connect-port', String(a.port), '--log-forwarded', 'none']);
+    proxy = await startProxy(['--server-connect-port', String(a.port), '--log-forwarded', 'none']);
   }, T);
 
   after(async () => {
@@ -136,10 +141,19 @@ describe('two servers behind one pgscope, routed by SNI; the plaintext cancel fi
       await waitActive(a, 'on-a');
       // waitActive on the moved server: query it at its new address.
       await waitUntil(async () => (await movedB.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'on-b' AND state = 'active'")) === '1', 30_000, 'the query on server B');
-      const log0 = proxy.output();
-      const [connA] = connsMatching(log0, new RegExp(`connecting to server 127\\.0\\.0\\.1:${a.port} \\(SNI name 127\\.0\\.0\\.1\\.local\\.neon\\.build minus suffix`));
-      const [connB] = connsMatching(log0, new RegExp(`connecting to server 127\\.0\\.0\\.2:${a.port} \\(SNI name 127\\.0\\.0\\.2\\.local\\.neon\\.build minus suffix`));
-      assert.ok(connA && connB, `both sessions routed by SNI:\n${log0}`);
+      // Each session went to its server by SNI (the log can trail the queries by a moment).
+      let connA = 0;
+      let connB = 0;
+      await waitUntil(
+        () => {
+          const log = proxy.output();
+          connA = connsMatching(log, new RegExp(`connecting to server 127\\.0\\.0\\.1:${a.port} \\(SNI name 127\\.0\\.0\\.1\\.local\\.neon\\.build minus suffix`))[0] ?? 0;
+          connB = connsMatching(log, new RegExp(`connecting to server 127\\.0\\.0\\.2:${a.port} \\(SNI name 127\\.0\\.0\\.2\\.local\\.neon\\.build minus suffix`))[0] ?? 0;
+          return connA > 0 && connB > 0;
+        },
+        30_000,
+        'both sessions routed by SNI in the log',
+      );
       assert.match(await movedB.psql('SHOW server_version'), /^18\./);
 
       const rB = await interruptPsql(onB);
@@ -195,8 +209,7 @@ describe('encrypted CancelRequests and protocol 3.2 long keys (PostgreSQL 18, TL
     } finally {
       await sql.end({ timeout: 5 });
     }
-    const [owner] = connsMatching(proxy.output(), /"pj-cancel\\x00"/);
-    assert.ok(owner);
+    const owner = await connOf(proxy, /"pj-cancel\\x00"/);
     const c = await cancelConnFor(proxy, owner, `127.0.0.1:${server.port}`);
     const lines = connLines(proxy.output(), c).join('\n');
     assert.match(lines, /client -> script: .*SSL request code/);
@@ -212,9 +225,8 @@ describe('encrypted CancelRequests and protocol 3.2 long keys (PostgreSQL 18, TL
     await waitActive(server, app);
     const r = await interruptPsql(bg);
     assertCancelled(r, 'libpq 18, protocol 3.2');
+    const owner = await connOf(proxy, /"pq32-cancel\\x00"/);
     const log = proxy.output();
-    const [owner] = connsMatching(log, /"pq32-cancel\\x00"/);
-    assert.ok(owner);
     const ownerLines = connLines(log, owner).join('\n');
     assert.match(ownerLines, /client -> server: .*protocol 3\.2/);
     assert.match(ownerLines, /server -> client: "K" = BackendKeyData "\\x00\\x00\\x00\(" = 40 bytes/);
@@ -247,9 +259,7 @@ describe('encrypted CancelRequests and protocol 3.2 long keys (PostgreSQL 18, TL
     } finally {
       await c.terminate();
     }
-    const log = proxy.output();
-    const [owner] = connsMatching(log, /"raw-tls-cancel\\x00"/);
-    assert.ok(owner);
+    const owner = await connOf(proxy, /"raw-tls-cancel\\x00"/);
     const cc = await cancelConnFor(proxy, owner, `127.0.0.1:${server.port}`);
     const lines = connLines(proxy.output(), cc).join('\n');
     assert.match(lines, /connection established with client/);

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { cleanEnv, clientBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
+import { clientBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import type { Pgscope } from '../helpers/pgscope.js';
 import { run, type RunResult } from '../helpers/proc.js';
-import { assertCleanLog, connLines, pgscopeFor, waitUntil } from '../helpers/traffic-util.js';
+import { assertCleanLog, clientEnv, connLines, pgscopeFor, waitLogLine, waitUntil } from '../helpers/traffic-util.js';
 
 const T = { timeout: 180_000 };
 
@@ -62,7 +62,7 @@ describe('sequential and parallel connections through pgscope', () => {
 
   const pgbench = (args: string[], timeoutMs = 120_000): Promise<RunResult> =>
     run(clientBin('pgbench'), ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', server.superuser, ...args, 'postgres'], {
-      env: cleanEnv({ ...server.clientEnv, PGSSLMODE: 'disable', PGGSSENCMODE: 'disable' }),
+      env: clientEnv(server, { PGSSLMODE: 'disable', PGGSSENCMODE: 'disable' }),
       timeoutMs,
       allowFailure: true,
     });
@@ -92,6 +92,7 @@ describe('sequential and parallel connections through pgscope', () => {
       assert.doesNotMatch(r.stdout, /number of failed transactions: [1-9]/);
       t.diagnostic(`pgbench ${name}: ${n} transactions, ${/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? '?'} tps (annotated logging)`);
     }
+    await waitLogLine(proxy.output, /"SELECT abalance FROM pgbench_accounts WHERE aid = \$1;\\x00"/);
     const log = proxy.output();
     assert.match(log, /"1\\t1\\t0\\t\\n" = COPY data/, 'the COPY of pgbench -i is in the log');
     assert.match(log, /"SELECT abalance FROM pgbench_accounts WHERE aid = \$1;\\x00"/, 'the prepared statement of -M prepared is in the log');

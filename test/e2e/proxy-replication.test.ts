@@ -19,10 +19,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, clientBin, startPgServers, type PgServer } from '../helpers/pg-server.js';
+import { clientBin, startPgServers, type PgServer } from '../helpers/pg-server.js';
 import type { Pgscope } from '../helpers/pgscope.js';
 import { run } from '../helpers/proc.js';
-import { assertCleanLog, background, conninfo, connLines, connsMatching, pgscopeFor, waitUntil } from '../helpers/traffic-util.js';
+import { assertCleanLog, background, clientEnv, conninfo, connLines, connsMatching, pgscopeFor, waitConnEnd, waitUntil } from '../helpers/traffic-util.js';
 
 const T = { timeout: 180_000 };
 const LSN = '[0-9A-F]+/[0-9A-F]+';
@@ -42,7 +42,7 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
       { version: 18, auth: 'trust' },
     ])) as [PgServer, PgServer];
     proxy = await pgscopeFor(pub);
-    env = cleanEnv(pub.clientEnv);
+    env = clientEnv(pub);
     conn = conninfo({ host: '127.0.0.1', port: proxy.port, user: 'postgres', dbname: 'postgres', sslmode: 'disable' });
     await pub.psql('CREATE TABLE items (id int PRIMARY KEY, name text, qty int)');
     await pub.psql("INSERT INTO items VALUES (1, 'initial', 10)");
@@ -55,12 +55,10 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, T);
 
-  /** The lines of the one connection whose log matches re. */
-  const linesOf = (re: RegExp): string => {
-    const log = proxy.output();
-    const [c] = connsMatching(log, re);
-    assert.ok(c, `a connection matching ${re}`);
-    return connLines(log, c).join('\n');
+  /** The lines of the connection whose log matches re, once it has ended. */
+  const linesOf = async (re: RegExp): Promise<string> => {
+    const c = await waitConnEnd(proxy.output, re);
+    return connLines(proxy.output(), c).join('\n');
   };
 
   it('pg_receivewal: XLogData (LSNs as X/X), primary keepalive and standby status update decoded', T, async () => {
@@ -81,7 +79,7 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
       const code = await bg.interrupt();
       assert.equal(code, 0, `pg_receivewal exit:\n${bg.output()}`);
     }
-    const lines = linesOf(/"START_REPLICATION \d+\/[0-9A-F]+ TIMELINE 1\\x00"/);
+    const lines = await linesOf(/"START_REPLICATION \d+\/[0-9A-F]+ TIMELINE 1\\x00"/);
     for (const re of [
       /server -> client: "W" = CopyBothResponse/,
       /server -> client: "d" = CopyData/,
@@ -116,7 +114,7 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
       await bg.interrupt();
       await pub.psql("SELECT pg_drop_replication_slot('recv_slot') FROM pg_replication_slots WHERE slot_name = 'recv_slot' AND NOT active");
     }
-    const lines = linesOf(/"START_REPLICATION SLOT \\"recv_slot\\" LOGICAL/);
+    const lines = await linesOf(/"START_REPLICATION SLOT \\"recv_slot\\" LOGICAL/);
     for (const re of [
       new RegExp(`pgoutput message: "B" = Begin .*= final LSN of the transaction: ${LSN}`),
       /pgoutput message: "R" = Relation .*"public\\x00" = namespace "items\\x00" = relation name/,
@@ -145,14 +143,14 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
     } finally {
       await sub.psql('DROP SUBSCRIPTION s18');
     }
-    const stream = linesOf(/"START_REPLICATION SLOT \\"s18\\" LOGICAL/);
+    const stream = await linesOf(/"START_REPLICATION SLOT \\"s18\\" LOGICAL/);
     assert.match(stream, /proto_version '\d'/);
     assert.match(stream, /pgoutput message: "I" = Insert/);
     assert.match(stream, /"sub 149" = text value/);
     assert.match(stream, /pgoutput message: "U" = Update/);
     assert.match(stream, /pgoutput message: "C" = Commit/);
     // The table synchronisation: a COPY over its own replication connection.
-    const sync = linesOf(/COPY public\.items .*TO STDOUT|COPY public\.items TO STDOUT/);
+    const sync = await linesOf(/COPY public\.items .*TO STDOUT|COPY public\.items TO STDOUT/);
     assert.match(sync, /server -> client: "H" = CopyOutResponse/);
     assertCleanLog(proxy.output());
   });
@@ -165,11 +163,11 @@ describe('replication through pgscope (publisher PostgreSQL 15, SCRAM)', () => {
     assert.ok(existsSync(join(target, 'PG_VERSION')) && existsSync(join(target, 'backup_manifest')));
     const v = await run(clientBin('pg_verifybackup'), [target], { env, timeoutMs: 120_000, allowFailure: true });
     assert.equal(v.code, 0, `pg_verifybackup:\n${v.stdout}${v.stderr}`);
-    const backup = linesOf(/"BASE_BACKUP \(/);
+    const backup = await linesOf(/"BASE_BACKUP \(/);
     assert.match(backup, /server -> client: "H" = CopyOutResponse/);
     assert.match(backup, /"nbase\.tar\\x00\\x00" = COPY data/);
     assert.match(backup, /server -> client: "C" = CommandComplete/);
-    const wal = linesOf(/"START_REPLICATION SLOT \\"pg_basebackup_\d+\\" \d+\/[0-9A-F]+ TIMELINE 1\\x00"/);
+    const wal = await linesOf(/"START_REPLICATION SLOT \\"pg_basebackup_\d+\\" \d+\/[0-9A-F]+ TIMELINE 1\\x00"/);
     assert.match(wal, /"w" = XLogData/);
     assertCleanLog(proxy.output());
   });

@@ -18,9 +18,11 @@ import postgres from 'postgres';
 import { startPgServers, type PgAuth, type PgServer } from '../helpers/pg-server.js';
 import type { Pgscope } from '../helpers/pgscope.js';
 import { psqlSimpleSession } from '../helpers/sessions.js';
-import { assertCleanLog, connLines, connsMatching, pgscopeFor, waitUntil } from '../helpers/traffic-util.js';
+import { assertCleanLog, connLines, pgscopeFor, waitConnEnd } from '../helpers/traffic-util.js';
 
 const T = { timeout: 180_000 };
+/** psql through pgscope on a loaded machine: a generous connect timeout (the harness sets 10 s). */
+const PATIENT = { env: { PGCONNECT_TIMEOUT: '60' }, timeoutMs: 120_000 };
 
 interface Setup {
   name: string;
@@ -56,7 +58,7 @@ async function psqlWorkload(server: PgServer, setup: Setup, port: number, table:
     `SELECT count(*), sum(price), string_agg(note, ',' ORDER BY id) FROM ${table}`,
     `COPY ${table} TO STDOUT`,
   ];
-  const r = await server.psqlRun(commands[0]!, commands.slice(1).flatMap((c) => ['-c', c]), { port, input: COPY_IN, params: libpqParams(setup) });
+  const r = await server.psqlRun(commands[0]!, commands.slice(1).flatMap((c) => ['-c', c]), { ...PATIENT, port, input: COPY_IN, params: libpqParams(setup) });
   return r.stdout;
 }
 
@@ -140,24 +142,6 @@ function maxSyncsPerBatch(lines: string[]): number {
   return max;
 }
 
-/**
- * The number of the connection whose log matches `re`, once pgscope has logged its end
- * (the log is written in batches, so it can trail the client by a moment).
- */
-async function sessionEnded(proxy: Pgscope, re: RegExp): Promise<number> {
-  let conn = 0;
-  await waitUntil(
-    () => {
-      const log = proxy.output();
-      conn = connsMatching(log, re)[0] ?? 0;
-      return conn > 0 && connLines(log, conn).some((l) => / connection end$/.test(l));
-    },
-    20_000,
-    `the end of the connection matching ${re} in the log`,
-  );
-  return conn;
-}
-
 // ---------------------------------------------------------------- the tests
 
 for (const setup of SETUPS) {
@@ -185,7 +169,7 @@ for (const setup of SETUPS) {
       const copied = await server.psql('SELECT count(*) FROM fruit_proxied WHERE id IN (3, 4, 5)');
       assert.equal(copied, '3', 'COPY FROM STDIN through pgscope reached the table');
 
-      const conn = await sessionEnded(proxy, /CREATE TABLE fruit_proxied/);
+      const conn = await waitConnEnd(proxy.output, /CREATE TABLE fruit_proxied/);
       const log = proxy.output();
       const lines = connLines(log, conn).join('\n');
       for (const re of [
@@ -219,7 +203,7 @@ for (const setup of SETUPS) {
       assert.deepEqual(proxied, direct);
       assert.deepEqual((direct[5] as unknown[])[0], { id: 2, label: 'label 2', amount: '3.00', tags: ['t2', 'x'] });
 
-      const conn = await sessionEnded(proxy, /INSERT INTO pg_proxied/);
+      const conn = await waitConnEnd(proxy.output, /INSERT INTO pg_proxied/);
       const log = proxy.output();
       const lines = connLines(log, conn).join('\n');
       for (const re of [
@@ -250,7 +234,7 @@ for (const setup of SETUPS) {
         [3, 1, 2, 3],
       );
 
-      const conn = await sessionEnded(proxy, /js_proxied/);
+      const conn = await waitConnEnd(proxy.output, /js_proxied/);
       const log = proxy.output();
       const lines = connLines(log, conn);
       const text = lines.join('\n');
@@ -280,8 +264,8 @@ describe('--send-chunking byte', () => {
   }, T);
 
   it('a psql session (queries, NOTICE, NOTIFY, COPY out and in, an error) completes as directly', T, async () => {
-    const direct = await psqlSimpleSession(server, server.port);
-    const proxied = await psqlSimpleSession(server, proxy.port);
+    const direct = await psqlSimpleSession(server, server.port, PATIENT);
+    const proxied = await psqlSimpleSession(server, proxy.port, PATIENT);
     const noPid = (out: string): string => out.replace(/server process with PID \d+/g, 'server process with PID N');
     assert.equal(noPid(proxied.stdout), noPid(direct.stdout));
     assert.equal(proxied.code, direct.code);
@@ -293,8 +277,8 @@ describe('--send-chunking byte', () => {
 
   it('a 300 kB COPY TO STDOUT arrives whole, byte by byte', T, async () => {
     const sql = "COPY (SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 1200) AS g) TO STDOUT";
-    const direct = await server.psqlRun(sql, [], { params: { sslmode: 'disable' } });
-    const proxied = await server.psqlRun(sql, [], { port: proxy.port, params: { sslmode: 'disable' } });
+    const direct = await server.psqlRun(sql, [], { ...PATIENT, params: { sslmode: 'disable' } });
+    const proxied = await server.psqlRun(sql, [], { ...PATIENT, port: proxy.port, params: { sslmode: 'disable' } });
     assert.ok(direct.stdoutBytes.length > 300_000);
     assert.ok(proxied.stdoutBytes.equals(direct.stdoutBytes), 'same bytes through pgscope');
   });

@@ -98,10 +98,17 @@ export async function startPgscope(args: string[], opts: PgscopeOptions = {}): P
   };
   let port = 0;
   if (opts.waitListening !== false) {
-    const line = await waitFor(/listening on /);
-    const m = /listening on \[?[^\]\s]*\]?:(\d+)/.exec(line);
-    if (!m) throw new Error(`cannot read the port from: ${line}`);
-    port = Number(m[1]);
+    try {
+      // Generous: key generation and start-up take seconds on a loaded 2-core machine.
+      const line = await waitFor(/listening on /, 90_000);
+      const m = /listening on \[?[^\]\s]*\]?:(\d+)/.exec(line);
+      if (!m) throw new Error(`cannot read the port from: ${line}`);
+      port = Number(m[1]);
+    } catch (e) {
+      // Never leave a pgscope behind: a live child keeps the test run from ending.
+      await stop();
+      throw e;
+    }
   }
   return { port, child, output: () => out, stderr: () => err, waitFor, exited, stop };
 }

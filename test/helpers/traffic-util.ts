@@ -51,9 +51,52 @@ export function connsMatching(log: string, re: RegExp): number[] {
 
 // ---------------------------------------------------------------- pgscope
 
+/** How long pgscope may take to listen (it makes a key first; slow on a loaded machine). */
+const LISTEN_TIMEOUT_MS = 90_000;
+
+/**
+ * startPgscope with a generous wait for "listening on", and no pgscope left behind when
+ * that wait fails (a running child would keep the test process alive).
+ */
+export async function startProxy(args: string[]): Promise<Pgscope> {
+  const p = await startPgscope(args, { waitListening: false });
+  try {
+    const line = await p.waitFor(/listening on /, LISTEN_TIMEOUT_MS);
+    const m = /listening on \[?[^\]\s]*\]?:(\d+)/.exec(line);
+    if (!m) throw new Error(`cannot read the port from: ${line}`);
+    return { ...p, port: Number(m[1]) };
+  } catch (e) {
+    await p.stop();
+    throw e;
+  }
+}
+
 /** pgscope forwarding everything to one server (the usual test set-up). */
 export function pgscopeFor(server: PgServer, extra: string[] = []): Promise<Pgscope> {
-  return startPgscope(['--server-host', server.host, '--server-connect-port', String(server.port), ...extra]);
+  return startProxy(['--server-host', server.host, '--server-connect-port', String(server.port), ...extra]);
+}
+
+/**
+ * Wait until pgscope has logged the end of the connection whose lines match `re` (the log
+ * is written in batches and can trail the client by a moment); returns its number.
+ */
+export async function waitConnEnd(log: () => string, re: RegExp, timeoutMs = 30_000): Promise<number> {
+  let conn = 0;
+  await waitUntil(
+    () => {
+      const text = log();
+      conn = connsMatching(text, re)[0] ?? 0;
+      return conn > 0 && connLines(text, conn).some((l) => / connection end$/.test(l));
+    },
+    timeoutMs,
+    `the end of the connection matching ${re} in the log`,
+  );
+  return conn;
+}
+
+/** Wait until the log has a line matching re (same as Pgscope.waitFor, for any log source). */
+export async function waitLogLine(log: () => string, re: RegExp, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(() => re.test(log()), timeoutMs, `a log line matching ${re}`);
 }
 
 export interface FileLoggedPgscope {
@@ -68,7 +111,7 @@ export interface FileLoggedPgscope {
  * pgscope with `-l FILE -c` (its whole log, "listening on" included, goes to the file).
  * The port is read from the file.
  */
-export async function startPgscopeLogfile(args: string[], file: string, timeoutMs = 20_000): Promise<FileLoggedPgscope> {
+export async function startPgscopeLogfile(args: string[], file: string, timeoutMs = LISTEN_TIMEOUT_MS): Promise<FileLoggedPgscope> {
   const p = await startPgscope([...args, '-l', file, '-c'], { waitListening: false });
   const read = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   let port = 0;
@@ -112,12 +155,13 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 }
 
 /** Wait until a query with this application_name is running (state active) on the server. */
-export async function waitActive(server: PgServer, appName: string, timeoutMs = 30_000, like = '%pg_sleep%'): Promise<number> {
+export async function waitActive(server: PgServer, appName: string, timeoutMs = 60_000, like = '%pg_sleep%'): Promise<number> {
   let pid = 0;
   await waitUntil(
     async () => {
-      const out = await server.psql(`SELECT pid FROM pg_stat_activity WHERE application_name = '${appName}' AND state = 'active' AND query LIKE '${like}'`);
-      pid = Number(out.split('\n')[0] || 0);
+      // A failed look (a connection timeout on a loaded machine) just means "not yet".
+      const r = await server.psqlRun(`SELECT pid FROM pg_stat_activity WHERE application_name = '${appName}' AND state = 'active' AND query LIKE '${like}'`, [], { allowFailure: true });
+      pid = r.code === 0 ? Number(r.stdout.trim().split('\n')[0] || 0) : 0;
       return pid > 0;
     },
     timeoutMs,
@@ -182,10 +226,15 @@ export function background(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
   return { child, output: () => out, exited, interrupt, kill: () => child.kill('SIGKILL') };
 }
 
+/** The environment for a client program: the server's clientEnv, a generous connect timeout. */
+export function clientEnv(server: PgServer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return cleanEnv({ ...server.clientEnv, PGCONNECT_TIMEOUT: '60', ...extra });
+}
+
 /** psql (-X -A -t, VERBOSITY verbose so errors show their SQLSTATE) running `sql` in the background. */
 export function backgroundPsql(server: PgServer, params: Record<string, string | number>, sql: string, env: Record<string, string> = {}): Background {
   const args = ['-X', '-A', '-t', '-v', 'VERBOSITY=verbose', '-d', conninfo(params), '-c', sql];
-  return background(psqlBin(), args, cleanEnv({ ...server.clientEnv, ...env }));
+  return background(psqlBin(), args, clientEnv(server, env));
 }
 
 export interface StreamResult {

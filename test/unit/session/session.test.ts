@@ -152,6 +152,30 @@ describe('Session', () => {
     assert.match(sent(a, 'send-client').toString('latin1'), /C08006\0M[^\0]*closed the connection unexpectedly/);
   });
 
+  it('gives up on a client that does not finish its startup in time, but not once forwarding', () => {
+    const slow = new Session(1, settings(), new CancelRegistry());
+    slow.handle({ type: 'client-data', bytes: STARTUP.subarray(0, 5) });
+    const a = slow.handle({ type: 'setup-timeout', seconds: 60 });
+    assert.ok(a.some((x) => x.type === 'close'));
+    assert.match(logText(a), /did not finish its startup within 60 s/);
+    assert.match(logText(a), /ended in the middle of a startup packet from the client at offset 0 \(5 of its 32 bytes received\); those bytes were not forwarded/);
+
+    const busy = new Session(2, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
+    busy.handle({ type: 'client-data', bytes: STARTUP });
+    busy.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    assert.deepEqual(busy.handle({ type: 'setup-timeout', seconds: 60 }), []);
+  });
+
+  it('says so when a connection ends inside a message', () => {
+    const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const big = msg('D', int32(1), Buffer.alloc(100));
+    s.handle({ type: 'server-data', bytes: big.subarray(0, 20) });
+    const a = s.handle({ type: 'client-closed' });
+    assert.match(logText(a), /ended in the middle of a "D" message from the server at offset 0 \(20 of its 109 bytes received\); those bytes were forwarded as they came/);
+  });
+
   it('never answers an invalid startup packet with anything but an error', () => {
     const s = new Session(1, settings(), new CancelRegistry());
     const a = s.handle({ type: 'client-data', bytes: Buffer.from([0, 0, 0, 2, 1, 2, 3, 4]) });
