@@ -158,6 +158,8 @@ export class ProxyConnection {
       ok = to.write(bytes);
     }
     if (!ok && from && !from.isPaused()) {
+      const [full, other] = to === this.client ? ['client', 'server'] : ['server', 'client'];
+      this.debug(`the ${full} leg is full: reading from the ${other} paused until it drains`);
       from.pause();
       to.once('drain', () => {
         if (!from.destroyed) from.resume();
@@ -230,6 +232,7 @@ export class ProxyConnection {
       this.input({ type: 'server-connect-failed', error: refusal });
       return;
     }
+    this.debug(`opening a TCP connection to ${host}:${port}`);
     const s = net.connect({ host, port });
     this.server = s;
     s.setNoDelay(true);
@@ -310,6 +313,10 @@ export class ProxyConnection {
       // Check again once the legs have had time to close.
       setTimeout(() => this.maybeFinished(), 50).unref();
     }
+  }
+
+  private debug(text: string): void {
+    this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'debug', text });
   }
 
   /** Stop now (shutdown). */

@@ -282,6 +282,7 @@ export class Session {
       return;
     }
     const mode = this.settings.serverSslnegotiation === 'mimic' ? (this.clientTls?.direct ? 'direct' : 'postgres') : this.settings.serverSslnegotiation;
+    this.status('debug', `server TLS: --server-sslmode ${this.settings.serverTls.mode}, negotiation ${mode}${this.settings.serverSslnegotiation === 'mimic' ? ' (mimicking the client)' : ''}`);
     if (mode === 'direct') {
       this.phase = 'server-tls';
       this.status('info', 'starting direct TLS with the server (ALPN postgresql)');
