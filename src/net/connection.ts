@@ -42,6 +42,7 @@ export class ProxyConnection {
   private serverConnected = false;
   private closing = false;
   private finished = false;
+  private setupTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
@@ -54,7 +55,8 @@ export class ProxyConnection {
     const addr = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort}`;
     deps.log({ kind: 'status', conn: id, time: Date.now(), level: 'info', text: `connected from ${addr} at t0 = ${new Date().toISOString()}` });
     this.attachClient(socket);
-    setTimeout(() => this.input({ type: 'setup-timeout', seconds: SETUP_TIMEOUT_S }), SETUP_TIMEOUT_S * 1000).unref();
+    this.setupTimer = setTimeout(() => this.input({ type: 'setup-timeout', seconds: SETUP_TIMEOUT_S }), SETUP_TIMEOUT_S * 1000);
+    this.setupTimer.unref();
   }
 
   // --- wiring --------------------------------------------------------------------
@@ -227,7 +229,8 @@ export class ProxyConnection {
 
   private async connectServer(host: string, port: number): Promise<void> {
     const refusal = await this.deps.selfLoopCheck(host, port).catch(() => null);
-    if (this.finished) return;
+    // The session may have ended while the name was being looked up.
+    if (this.finished || this.closing) return;
     if (refusal) {
       this.input({ type: 'server-connect-failed', error: refusal });
       return;
@@ -259,8 +262,12 @@ export class ProxyConnection {
       secured = true;
       const problem = verifyServerCertificate(policy, t, host);
       if (this.deps.logCerts) {
-        const cert = t.getPeerCertificate(true);
-        if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `server certificate: ${line}` });
+        try {
+          const cert = t.getPeerCertificate(true);
+          if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `server certificate: ${line}` });
+        } catch (e) {
+          this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'warn', text: `cannot describe the server certificate: ${errorText(e)}` });
+        }
       }
       if (problem) {
         this.input({ type: 'server-tls-failed', error: problem });
@@ -307,6 +314,9 @@ export class ProxyConnection {
     const serverDone = !this.server || this.server.destroyed;
     if (!this.finished && this.closing && clientDone && serverDone) {
       this.finished = true;
+      if (this.setupTimer) clearTimeout(this.setupTimer);
+      // However it ended (even destroyed after an internal error), its keys cancel nothing now.
+      this.deps.cancels.forget(this.id);
       this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: 'connection end' });
       this.deps.onClosed(this);
     } else if (!this.finished && this.closing) {

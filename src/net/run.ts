@@ -48,8 +48,9 @@ export async function runProxy(config: Config): Promise<number> {
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
 export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
   const logFd = config.logfile ? openLogfile(config.logfile, config.clearLogfile) : null;
-  // When whoever reads the log goes away (pgscope … | head), stop as a Unix tool killed by
-  // SIGPIPE would, but cleanly: close the listener and the connections, exit 0.
+  // The log must never take the proxy down. When whoever reads it goes away (pgscope … |
+  // head), stop as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure
+  // (disk full, EIO) is reported once on stderr and logging stops; proxying goes on.
   let logGone = false;
   const write =
     opts.write ??
@@ -58,9 +59,16 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
       try {
         writeAllSync(logFd ?? 1, text);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
         logGone = true;
-        setImmediate(() => void stop());
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+          setImmediate(() => void stop());
+          return;
+        }
+        try {
+          process.stderr.write(`pgscope: cannot write the log any more (${e instanceof Error ? e.message : String(e)}): logging stopped, proxying goes on\n`);
+        } catch {
+          /* nothing left to tell */
+        }
       }
     });
   const lines = new LineWriter(write);

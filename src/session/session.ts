@@ -46,6 +46,9 @@ export interface SessionSettings {
   retain?: number;
 }
 
+/** Most client bytes held while the server leg is being set up. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+
 type Phase =
   | 'client-startup'
   | 'client-tls'
@@ -76,6 +79,12 @@ export class Session {
   /** A CancelRequest connection: forward the request, then close. */
   private cancelOnly = false;
   private clientSentTerminate = false;
+  /** Raw bytes of a startup packet still arriving (it may span several chunks). */
+  private startupCarry: Buffer = Buffer.alloc(0);
+  /** SSLRequest / GSSENCRequest already answered: PostgreSQL accepts each once. */
+  private sslDone = false;
+  private gssDone = false;
+  private pendingBytes = 0;
   private lastServerMessage: DecodedMessage | null = null;
 
   constructor(
@@ -163,8 +172,13 @@ export class Session {
       this.out.push({ type: 'start-client-tls', initial: bytes, direct: true });
       return;
     }
-    const chunkStart = fe.offset;
+    // Slices below are taken from `raw`: the bytes of a packet that began in an earlier
+    // chunk followed by this chunk, so a packet split by TCP is forwarded whole.
+    const raw = this.startupCarry.length ? Buffer.concat([this.startupCarry, bytes]) : bytes;
+    const rawStart = fe.offset - this.startupCarry.length;
     const events = this.conv.push('frontend', bytes);
+    const partial = fe.partial;
+    this.startupCarry = partial ? Buffer.from(raw.subarray(partial.offset - rawStart)) : Buffer.alloc(0);
     for (const ev of events) {
       if (this.phase !== 'client-startup') {
         // The StartupMessage moved us on: later events in this chunk are forwarded traffic.
@@ -186,6 +200,11 @@ export class Session {
       switch (m.name) {
         case 'SSLRequest': {
           this.codec('client -> script', ev);
+          if (this.sslDone) {
+            this.fail('unsupported frontend protocol: the client sent SSLRequest again after it was answered (PostgreSQL refuses this too)', '08P01');
+            return;
+          }
+          this.sslDone = true;
           if (this.settings.clientDenySsl) {
             this.reply(Buffer.from('N'));
             this.status('info', 'refused SSL to the client (--client-deny-ssl): the client leg stays unencrypted');
@@ -208,17 +227,29 @@ export class Session {
           // pgscope cannot terminate GSSAPI encryption: answer N, the client goes on with
           // SSLRequest or plaintext (as libpq does with gssencmode=prefer).
           this.codec('client -> script', ev);
+          if (this.gssDone) {
+            this.fail('unsupported frontend protocol: the client sent GSSENCRequest again after it was answered (PostgreSQL refuses this too)', '08P01');
+            return;
+          }
+          this.gssDone = true;
           this.reply(Buffer.from('N'));
           break;
-        case 'CancelRequest':
+        case 'CancelRequest': {
           this.codec('client -> server', ev);
+          const from = m.frame.offset - rawStart;
+          this.pendingToServer.push(Buffer.from(raw.subarray(from, from + m.frame.size)));
+          const extra = raw.length - (from + m.frame.size);
           this.routeCancel(m);
-          this.pendingToServer.push(Buffer.from(bytes.subarray(m.frame.offset - chunkStart, m.frame.offset - chunkStart + m.frame.size)));
+          // A CancelRequest is the whole conversation: anything after it is not forwarded.
+          if (extra > 0) this.status('warn', `${extra} byte(s) after the CancelRequest ignored`);
           return;
+        }
         case 'StartupMessage': {
           this.codec('client -> server', ev);
           // From here on, every byte goes to the server as it came.
-          this.pendingToServer.push(Buffer.from(bytes.subarray(m.frame.offset - chunkStart)));
+          const rest = raw.subarray(m.frame.offset - rawStart);
+          this.pendingToServer.push(Buffer.from(rest));
+          this.pendingBytes = rest.length;
           const r = serverHostFor(this.settings.serverHost, this.clientTls?.sni ?? null, this.settings.serverDeleteSuffix);
           this.connect(r.host, this.settings.serverConnectPort, r.why);
           break;
@@ -234,6 +265,8 @@ export class Session {
   private onClientTls(info: TlsInfo): void {
     const direct = this.phase === 'client-tls' && this.conv.frontend.offset === 0 && this.conv.frontend.idle;
     this.clientTls = { ...info, direct };
+    this.sslDone = true;
+    this.gssDone = true;
     this.conv.encryptionEstablished();
     this.phase = 'client-startup';
     this.status('info', `${info.protocol ?? 'TLS'}/${info.cipher ?? '?'} connection established with client${direct ? ' (direct TLS)' : ''}`);
@@ -266,8 +299,18 @@ export class Session {
   }
 
   private bufferForServer(bytes: Buffer): void {
+    if (this.cancelOnly) {
+      this.status('warn', `${bytes.length} byte(s) after the CancelRequest ignored`);
+      return;
+    }
     // Between StartupMessage and the server being ready (rare: clients wait for the
-    // authentication request). Logged now, forwarded in order once the server is ready.
+    // authentication request). Logged now, forwarded in order once the server is ready;
+    // bounded, so a client cannot make pgscope hold gigabytes while a server is slow.
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(`the client sent more than ${MAX_PENDING_BYTES} bytes before the server was ready for them`, '08P01');
+      return;
+    }
     this.pendingToServer.push(bytes);
     for (const ev of this.conv.push('frontend', bytes)) this.codec('client -> server', ev);
   }
@@ -394,7 +437,8 @@ export class Session {
   private fail(message: string, code = '08001'): void {
     this.status('error', message);
     const fields: ErrorFields = { severity: 'FATAL', code, message: `pgscope: ${message}` };
-    if (this.phase !== 'client-tls' && this.phase !== 'forwarding') this.reply(encodeErrorResponse(fields));
+    // PostgreSQL never answers a CancelRequest, even when it cannot act on it.
+    if (this.phase !== 'client-tls' && this.phase !== 'forwarding' && !this.cancelOnly) this.reply(encodeErrorResponse(fields));
     this.close(message);
   }
 

@@ -8,7 +8,7 @@
  * exits right after. The file is created with mode 0600 (secrets!); an existing file is
  * appended to and its mode left alone.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { TlsSetupError } from './errors.js';
 
 export interface KeyLogWriter {
@@ -30,11 +30,22 @@ export interface KeyLogOptions {
 export function openKeyLog(path: string, options: KeyLogOptions = {}): KeyLogWriter {
   let fd: number | null;
   try {
-    // 'a': O_APPEND | O_CREAT; the mode only applies when the file is created.
-    fd = openSync(path, 'a', 0o600);
+    // Append, create owner-only, and never follow a symlink (one planted in /tmp could
+    // send the session secrets elsewhere).
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const st = fstatSync(fd);
+    // A FIFO or a device (a pipe into another program) is the user's choice, used as is.
+    if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice()) {
+      closeSync(fd);
+      throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    }
+    // The mode given to open applies only to a new file: an existing key log readable by
+    // others would expose every session's secrets, so it is made owner-only too.
+    if (st.isFile() && (st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    const why =
+      e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ELOOP' ? 'it is a symbolic link' : e.code === 'ENOTREG' ? 'it is not a file, a FIFO or a device' : e.message;
     throw new TlsSetupError(`cannot open TLS key log file "${path}": ${why}`);
   }
   let reported = false;

@@ -129,6 +129,40 @@ describe('a server that dies mid-query', () => {
   });
 });
 
+describe('a startup packet split across TCP segments', () => {
+  let server: PgServer;
+  let proxy: Pgscope;
+
+  before(async () => {
+    [server] = (await startPgServers([{ version: 15, auth: 'trust' }])) as [PgServer];
+    proxy = await pgscopeFor(server);
+  }, T);
+  after(async () => {
+    await proxy?.stop();
+    await server?.stop();
+  }, T);
+
+  it('reaches the server whole: the session starts and answers a query', T, async () => {
+    const startup = fe.startup({ user: 'postgres', database: 'postgres', application_name: 'split-startup' }, 0);
+    const c = await RawClient.connect(proxy.port);
+    try {
+      // The first 6 bytes, then (once pgscope has surely read them on their own) the rest.
+      c.send(startup.subarray(0, 6));
+      await proxy.waitFor(/connected from/);
+      await new Promise((r) => setTimeout(r, 200));
+      c.send(startup.subarray(6));
+      const msgs = await c.readUntil('Z', 60_000);
+      assert.ok(msgs.some((m) => m.type === 'R'), 'AuthenticationOk from the server');
+      c.send(fe.query('SELECT 42'));
+      const rows = await c.readUntil('Z', 60_000);
+      assert.ok(rows.some((m) => m.type === 'D' && m.body.includes(Buffer.from('42'))));
+      await proxy.waitFor(/split-startup/);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
 describe('an unreachable server', () => {
   let proxy: Pgscope;
   let closedPort: number;

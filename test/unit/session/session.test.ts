@@ -176,6 +176,54 @@ describe('Session', () => {
     assert.match(logText(a), /ended in the middle of a "D" message from the server at offset 0 \(20 of its 109 bytes received\); those bytes were forwarded as they came/);
   });
 
+  it('forwards a StartupMessage that arrived split over several chunks whole', () => {
+    for (const cuts of [[4], [1, 2, 3], Array.from({ length: STARTUP.length - 1 }, (_, i) => i + 1)]) {
+      const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
+      let prev = 0;
+      for (const c of [...cuts, STARTUP.length]) {
+        s.handle({ type: 'client-data', bytes: STARTUP.subarray(prev, c) });
+        prev = c;
+      }
+      const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+      assert.deepEqual(sent(a, 'send-server'), STARTUP, `cut at ${cuts.join(',')}`);
+    }
+  });
+
+  it('forwards a CancelRequest split over two chunks whole, and ignores what follows it', () => {
+    const cancel = startupPacket(int32(80877102), int32(4242), Buffer.from([1, 2, 3, 4]));
+    const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: cancel.subarray(0, 4) });
+    const b = s.handle({ type: 'client-data', bytes: Buffer.concat([cancel.subarray(4), Buffer.from('junk')]) });
+    assert.match(logText(b), /4 byte\(s\) after the CancelRequest ignored/);
+    const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    assert.deepEqual(sent(a, 'send-server'), cancel);
+  });
+
+  it('refuses a second SSLRequest after TLS, as PostgreSQL does', () => {
+    const s = new Session(1, settings(), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: SSL_REQUEST });
+    s.handle({ type: 'client-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: null } });
+    const a = s.handle({ type: 'client-data', bytes: SSL_REQUEST });
+    assert.match(sent(a, 'send-client').toString('latin1'), /C08P01\0M[^\0]*SSLRequest/);
+    assert.ok(a.some((x) => x.type === 'close'));
+  });
+
+  it('does not answer a failed CancelRequest (PostgreSQL never answers one)', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: startupPacket(int32(80877102), int32(1), Buffer.from([1, 2, 3, 4])) });
+    const a = s.handle({ type: 'server-connect-failed', error: 'ECONNREFUSED' });
+    assert.equal(sent(a, 'send-client').length, 0);
+    assert.ok(a.some((x) => x.type === 'close'));
+  });
+
+  it('fails rather than buffer without bound while the server leg is not ready', () => {
+    const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
+    s.handle({ type: 'client-data', bytes: STARTUP });
+    const a = s.handle({ type: 'client-data', bytes: Buffer.alloc(2 * 1024 * 1024) });
+    assert.ok(a.some((x) => x.type === 'close'));
+    assert.match(logText(a), /before the server was ready/);
+  });
+
   it('never answers an invalid startup packet with anything but an error', () => {
     const s = new Session(1, settings(), new CancelRegistry());
     const a = s.handle({ type: 'client-data', bytes: Buffer.from([0, 0, 0, 2, 1, 2, 3, 4]) });

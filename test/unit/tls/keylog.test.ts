@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
 import { GeneratedCertificates } from '../../../src/tls/certificates.js';
@@ -32,14 +32,23 @@ describe('openKeyLog', () => {
     assert.equal(readFileSync(path, 'utf8'), 'CLIENT_RANDOM aa bb\nCLIENT_RANDOM cc dd\n');
   });
 
-  it('appends to an existing file and leaves its mode alone', () => {
+  it('refuses to follow a symbolic link (one planted in /tmp could send the secrets elsewhere)', () => {
+    const target = tmp.path('elsewhere.log');
+    writeFileSync(target, '');
+    const link = tmp.path('planted.log');
+    symlinkSync(target, link);
+    assert.throws(() => openKeyLog(link), (e: unknown) => e instanceof TlsSetupError && /symbolic link/.test(e.message));
+    assert.equal(readFileSync(target, 'utf8'), '');
+  });
+
+  it('appends to an existing file and makes it owner-only (it holds session secrets)', () => {
     const path = tmp.write('old.keys', '# old line\n');
     chmodSync(path, 0o640);
     const kl = openKeyLog(path);
     kl.write(Buffer.from('CLIENT_RANDOM 11 22\n'));
     kl.close();
     assert.equal(readFileSync(path, 'utf8'), '# old line\nCLIENT_RANDOM 11 22\n');
-    assert.equal(statSync(path).mode & 0o777, 0o640);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
     // Two writers on one file (client and server legs) both append.
     const a = openKeyLog(path);
     const b = openKeyLog(path);
