@@ -6,6 +6,12 @@ import type { CertPair, GeneratedCertificates } from '../tls/certificates.js';
  * (--client-ssl-cert/--client-ssl-key) for every name, or a generated one per SNI name
  * (one key per process, so a new connection costs no key generation).
  */
+/**
+ * Certificates kept per SNI name. Clients that cycle through names must not grow memory
+ * without bound; the oldest names are forgotten first (and regenerated if asked again).
+ */
+const MAX_NAMES = 1000;
+
 export class ClientTlsContexts {
   private readonly contexts = new Map<string, Promise<{ ctx: tls.SecureContext; pair: CertPair }>>();
   private defaultEntry: { ctx: tls.SecureContext; pair: CertPair } | null = null;
@@ -42,6 +48,11 @@ export class ClientTlsContexts {
       // A failure is not cached: the next connection tries again.
       e.catch(() => this.contexts.delete(key));
       this.contexts.set(key, e);
+      if (this.contexts.size > MAX_NAMES) {
+        // Map iteration is insertion order: the first key is the oldest name.
+        const oldest = this.contexts.keys().next().value;
+        if (oldest !== undefined) this.contexts.delete(oldest);
+      }
     }
     return e;
   }

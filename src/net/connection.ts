@@ -43,6 +43,7 @@ export class ProxyConnection {
   private closing = false;
   private finished = false;
   private setupTimer: NodeJS.Timeout | null = null;
+  private finishPoll: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
@@ -290,12 +291,29 @@ export class ProxyConnection {
   private close(): void {
     if (this.closing) return;
     this.closing = true;
-    for (const s of [this.client, this.server]) {
-      if (!s || s.destroyed) continue;
-      s.end();
-      setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
-    }
+    for (const s of [this.client, this.server]) if (s && !s.destroyed) this.endGracefully(s);
     this.maybeFinished();
+  }
+
+  /**
+   * End a leg without losing what is still queued for it: after end(), the socket is
+   * destroyed only once a grace period passes with nothing left to write, or with no
+   * progress (a peer that stopped reading), never while a slow reader is still draining.
+   */
+  private endGracefully(s: Stream): void {
+    s.end();
+    let last = s.writableLength;
+    const tick = (): void => {
+      if (s.destroyed) return;
+      const pending = s.writableLength;
+      if (pending > 0 && pending < last) {
+        last = pending;
+        setTimeout(tick, CLOSE_GRACE_MS).unref();
+        return;
+      }
+      s.destroy();
+    };
+    setTimeout(tick, CLOSE_GRACE_MS).unref();
   }
 
   private destroy(): void {
@@ -319,9 +337,13 @@ export class ProxyConnection {
       this.deps.cancels.forget(this.id);
       this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: 'connection end' });
       this.deps.onClosed(this);
-    } else if (!this.finished && this.closing) {
-      // Check again once the legs have had time to close.
-      setTimeout(() => this.maybeFinished(), 50).unref();
+    } else if (!this.finished && this.closing && !this.finishPoll) {
+      // Check again once the legs have had time to close (one poll at a time).
+      this.finishPoll = setTimeout(() => {
+        this.finishPoll = null;
+        this.maybeFinished();
+      }, 50);
+      this.finishPoll.unref();
     }
   }
 
