@@ -88,7 +88,7 @@ function expectedVersion(): string {
  * place; when the package folder is read-only, make them in `spare` instead (to go first in
  * LD_LIBRARY_PATH). Returns the folder of extra links, or null when none are needed.
  */
-function libraryLinks(native: string, spare: string): string | null {
+export function libraryLinks(native: string, spare: string): string | null {
   let list: { source: string; target: string }[];
   try {
     list = JSON.parse(readFileSync(join(native, 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];

