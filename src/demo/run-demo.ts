@@ -131,12 +131,17 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
   let signalled: NodeJS.Signals | null = null;
   let wake: (sig: NodeJS.Signals) => void = () => undefined;
   const signal = new Promise<NodeJS.Signals>((r) => (wake = r));
+  // One Ctrl-C under `npx pgscope --demo` arrives twice: the terminal signals the whole
+  // process group and npx forwards its copy. A repeat within a second is that same press.
+  let signalledAt = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalled) {
+      if (Date.now() - signalledAt < 1000) return;
       err(`pgscope: ${sig} again: exiting at once\n`);
       process.exit(130);
     }
     signalled = sig;
+    signalledAt = Date.now();
     wake(sig);
   };
   const handlers = STOP_SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
