@@ -45,7 +45,8 @@ const GROUP_CLIENT = 'Client leg (client → pgscope):';
 const GROUP_SERVER = 'Server leg (pgscope → server):';
 const GROUP_LOGGING = 'Logging:';
 const GROUP_BEHAVIOUR = 'Behaviour:';
-const GROUP_PLANNED = 'Planned (accepted, but not available yet):';
+const GROUP_SECURITY = 'Authentication and certificates:';
+const GROUP_OUTPUTS = 'More outputs (any together, all fed by the same decoded traffic):';
 const GROUP_OTHER = 'Other:';
 
 const EXAMPLES = `
@@ -54,7 +55,20 @@ Examples:
   pgscope db.example.com:5432 -p 6432
       (then: psql "host=localhost port=6432 user=… dbname=…")
   pgscope --server-host db.internal --server-sslmode verify-full --server-sslrootcert system
+  pgscope db.example.com --override-auth --redact-passwords
+      (clients that insist on channel binding: pgscope authenticates to the server itself)
+  pgscope db.example.com --client-ca
+      (then: psql "host=localhost sslmode=verify-full sslrootcert=$(pgscope ca --print-path) …")
+  pgscope db.example.com --log-forwarded none --query-log - --jsonl trace.jsonl --pcap trace.pcapng
   pgscope decode test/fixtures/psql-scram-simple-queries.json --bw
+
+Filters (--filter): which messages reach the annotated/raw log and --jsonl; forwarding is untouched.
+  --filter queries                   Query, Parse, Bind, Execute, … and their results
+  --filter errors                    ErrorResponse (and pgscope's own errors)
+  --filter 'Query,ErrorResponse'     messages by name (comma: any of them)
+  --filter 'client'  /  'server'     one direction only
+  --filter 'conn=3'                  one connection (conn=2-5 for a range)
+  --filter 'server and not DataRow'  combine with and, or, not, ( )
 `;
 
 const or = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
@@ -83,7 +97,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   program
     .description('pgscope: a PostgreSQL man-in-the-middle debugging proxy that shows every byte between clients and servers, decoded.')
-    .usage('[options] [BACKEND]\n       pgscope decode FILE [options]')
+    .usage('[options] [BACKEND]\n       pgscope decode FILE [options]\n       pgscope ca [--print-path]')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s),
@@ -149,9 +163,20 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   bool(GROUP_BEHAVIOUR, '--allow-self-loop', "allow connecting to pgscope's own listening address and port", DEFAULTS.allowSelfLoop);
   add(GROUP_BEHAVIOUR, new Option('--demo', 'start a throwaway PostgreSQL server (embedded, TLS, SCRAM), proxy to it and print a psql command to paste'));
 
-  bool(GROUP_PLANNED, '--override-auth', 'authenticate to the server as pgscope, with a cleartext password asked of the client');
-  add(GROUP_PLANNED, choice('--server-channel-binding <mode>', CHANNEL_BINDINGS, 'channel binding policy for SCRAM with --override-auth'));
-  bool(GROUP_PLANNED, '--redact-passwords', 'show password messages as redacted');
+  bool(GROUP_SECURITY, '--override-auth', 'ask the client for a cleartext password, then authenticate to the server as pgscope (cleartext, MD5, SCRAM-SHA-256[-PLUS])', DEFAULTS.overrideAuth);
+  add(GROUP_SECURITY, choice('--server-channel-binding <mode>', CHANNEL_BINDINGS, 'SCRAM-SHA-256-PLUS toward the server with --override-auth', DEFAULTS.serverChannelBinding));
+  bool(GROUP_SECURITY, '--redact-passwords', 'passwords and MD5 hashes never reach any output (raw: every "p" message)', DEFAULTS.redactPasswords);
+  bool(GROUP_SECURITY, '--client-ca', "sign the client leg's certificates with pgscope's local CA, so that sslmode=verify-full works with sslrootcert=$(pgscope ca --print-path)", DEFAULTS.clientCa);
+  add(GROUP_SECURITY, pathOption('--ca-dir <path>', "the local CA's folder (default: $PGSCOPE_CA_DIR, else ~/.local/share/pgscope/ca)"));
+
+  add(
+    GROUP_OUTPUTS,
+    pathOption('--jsonl <path>', 'one JSON object per event (schema in the README); "-": standard output'),
+    pathOption('--pcap <path>', 'the decrypted conversations as a pcapng file for Wireshark/tshark'),
+    pathOption('--query-log <path>', 'one line per completed statement, with its duration; "-": standard output'),
+    pathOption('--filter <expr>', 'which messages reach the log and --jsonl (see Filters below)'),
+  );
+  bool(GROUP_OUTPUTS, '--summary', 'print connections, bytes and statements by total time at exit and on SIGUSR1 (default: on when stdout is a terminal)');
 
   program.optionsGroup(GROUP_OTHER);
   program.version(`pgscope ${packageVersion()}`, '--version', 'print the version and exit');
@@ -181,6 +206,20 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     const o = decode.opts<{ logForwarded?: 'annotated' | 'raw'; maxValueBytes?: number; bw?: boolean }>();
     const opts = { format: o.logForwarded ?? 'annotated', maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes, colour: resolveColour(o.bw, io.env, io.stdoutIsTTY) };
     chosen.run = async () => decodeCommand(file, opts, io.out);
+  });
+
+  const ca = program
+    .command('ca')
+    .description("pgscope's local CA (for --client-ca): create it if missing and say where its certificate is")
+    .addOption(new Option('--print-path', 'print only the path of the CA certificate (for sslrootcert=…)'))
+    .addOption(pathOption('--ca-dir <path>', "the local CA's folder (default: $PGSCOPE_CA_DIR, else ~/.local/share/pgscope/ca)"))
+    .helpOption('-h, --help', 'print this help and exit')
+    .allowExcessArguments(false);
+  ca.action(() => {
+    const before = Object.keys(program.opts());
+    if (before.length > 0) throw new ConfigError(`options before "ca" belong to the proxy; put ca's options after it (pgscope ca [--print-path] [--ca-dir DIR])`);
+    const o = ca.opts<{ printPath?: boolean; caDir?: string }>();
+    chosen.run = async () => (await import('./commands/ca.js')).caCommand({ printPath: o.printPath ?? false, caDir: o.caDir ?? io.env.PGSCOPE_CA_DIR ?? null }, io.out, io.err);
   });
 
   return program;

@@ -60,6 +60,26 @@ export interface Config {
   /** Values longer than this are cut in annotated output. */
   maxValueBytes: number;
   demo: boolean;
+  /** --override-auth: ask the client for a cleartext password and authenticate to the server as pgscope. */
+  overrideAuth: boolean;
+  /** --server-channel-binding: SCRAM-SHA-256-PLUS policy toward the server with --override-auth. */
+  serverChannelBinding: ChannelBinding;
+  /** --redact-passwords: passwords and MD5 hashes never reach any output. */
+  redactPasswords: boolean;
+  /** --client-ca: sign client-leg certificates with pgscope's local CA (see src/tls/local-ca.ts). */
+  clientCa: boolean;
+  /** --ca-dir, else $PGSCOPE_CA_DIR, else null: the per-user default (src/tls/local-ca.ts). */
+  caDir: string | null;
+  /** --jsonl PATH ('-' = stdout): one JSON object per event. */
+  jsonl: string | null;
+  /** --pcap PATH: the decrypted conversation as pcapng. */
+  pcap: string | null;
+  /** --query-log PATH ('-' = stdout): one line per completed statement. */
+  queryLog: string | null;
+  /** --filter EXPR: which messages reach the message outputs (checked at start-up). */
+  filter: string | null;
+  /** --[no-]summary; default: on when stdout is a terminal. */
+  summary: boolean;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -88,6 +108,16 @@ export const DEFAULTS: Config = Object.freeze({
   verbose: false,
   maxValueBytes: 256,
   demo: false,
+  overrideAuth: false,
+  serverChannelBinding: 'prefer',
+  redactPasswords: false,
+  clientCa: false,
+  caDir: null,
+  jsonl: null,
+  pcap: null,
+  queryLog: null,
+  filter: null,
+  summary: false,
 });
 
 /** A configuration mistake; the CLI prints `pgscope: <message>` and exits with status 2. */
@@ -190,13 +220,6 @@ export function resolveColour(bw: boolean | undefined, env: Env, stdoutIsTTY: bo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options that are accepted but not implemented yet.
-
-export function notYet(flag: string): ConfigError {
-  return new ConfigError(`${flag} is not available yet in this version of pgscope (it is planned)`);
-}
-
-// ---------------------------------------------------------------------------------------------
 // From parsed flags to a Config
 
 /**
@@ -204,28 +227,23 @@ export function notYet(flag: string): ConfigError {
  * undefined where the user did not give the option. Booleans with a --no- form: true, false or
  * undefined. Field names are the Config's, except the ones that do not reach the Config.
  */
-export interface Flags extends Partial<Omit<Config, 'colour'>> {
+export interface Flags extends Partial<Omit<Config, 'colour' | 'summary'>> {
   /** Positional BACKEND. */
   backend?: string;
   /** --bw (true) / --no-bw (false). */
   bw?: boolean;
-  overrideAuth?: boolean;
-  serverChannelBinding?: ChannelBinding;
-  redactPasswords?: boolean;
+  /** --summary (true) / --no-summary (false); undefined: on when stdout is a terminal. */
+  summary?: boolean;
 }
 
 /** Flags → Config: defaults filled in, BACKEND applied, colour resolved, then validateConfig. */
 export function buildConfig(flags: Flags, env: Env, stdoutIsTTY: boolean): Config {
-  if (flags.overrideAuth === true) throw notYet('--override-auth');
-  if (flags.serverChannelBinding !== undefined) throw notYet('--server-channel-binding');
-  if (flags.redactPasswords === true) throw notYet('--redact-passwords');
-
   const given = new Set<keyof Config>();
   const c: Config = { ...DEFAULTS };
   const target = c as unknown as Record<string, unknown>;
   for (const key of Object.keys(DEFAULTS) as (keyof Config)[]) {
     const v = (flags as Record<string, unknown>)[key];
-    if (key !== 'colour' && v !== undefined) {
+    if (key !== 'colour' && key !== 'summary' && v !== undefined) {
       target[key] = v;
       given.add(key);
     }
@@ -248,6 +266,9 @@ export function buildConfig(flags: Flags, env: Env, stdoutIsTTY: boolean): Confi
     if (clash.length) throw new ConfigError(`--demo starts its own server and connects to it itself: leave out ${clash.join(', ')}`);
   }
   c.colour = resolveColour(flags.bw, env, stdoutIsTTY);
+  // The summary is for a person watching a terminal; pipes and files get it on request.
+  c.summary = flags.summary ?? stdoutIsTTY;
+  if (flags.caDir === undefined && env.PGSCOPE_CA_DIR) c.caDir = env.PGSCOPE_CA_DIR;
   return validateConfig(c, given);
 }
 
@@ -274,6 +295,7 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
   parseChoice('--send-chunking', SEND_CHUNKINGS, out.sendChunking);
   parseChoice('--client-cert-sig', CERT_SIGS, out.clientCertSig);
   parseChoice('--log-forwarded', LOG_FORWARDED, out.logForwarded);
+  parseChoice('--server-channel-binding', CHANNEL_BINDINGS, out.serverChannelBinding);
   if (!(Number.isSafeInteger(out.maxValueBytes) && out.maxValueBytes >= 1)) {
     throw new ConfigError(`--max-value-bytes: expected a positive whole number; got ${out.maxValueBytes}`);
   }
@@ -284,6 +306,11 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
     ['--client-sslkeylogfile', out.clientSslkeylogfile],
     ['--server-sslkeylogfile', out.serverSslkeylogfile],
     ['--logfile', out.logfile],
+    ['--ca-dir', out.caDir],
+    ['--jsonl', out.jsonl],
+    ['--pcap', out.pcap],
+    ['--query-log', out.queryLog],
+    ['--filter', out.filter],
   ] as const) {
     if (v === '') throw new ConfigError(`${flag}: expected a value; got an empty string`);
   }
@@ -298,6 +325,10 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
     }
     out.serverSslmode = 'verify-full';
   }
+  if (out.clientCa && out.clientSslCert !== null) throw new ConfigError('--client-ca signs certificates with pgscope\'s local CA; --client-ssl-cert shows your own: choose one');
+  if (out.clientCa && out.clientDenySsl) throw new ConfigError('--client-ca has nothing to sign with --client-deny-ssl (the client leg stays unencrypted)');
+  if (out.pcap === '-') throw new ConfigError('--pcap: expected a file path (a pcapng file is binary; "-" is not supported)');
+  if (out.jsonl === '-' && out.queryLog === '-') throw new ConfigError('--jsonl - and --query-log - cannot both write to standard output');
   if (out.serverSslmode === 'disable' && out.serverSslnegotiation === 'direct') {
     throw new ConfigError('--server-sslnegotiation direct starts with TLS, which --server-sslmode disable rules out');
   }

@@ -62,6 +62,21 @@ export interface Span {
   secret?: boolean;
   /** Bytes of this span that were retained, when fewer than end - start (huge values). */
   retained?: number;
+  /**
+   * The value read as its PostgreSQL type (a DataRow column, a Bind parameter), set by the
+   * statement tracker (src/protocol/statements) from RowDescription / Parse / Bind.
+   */
+  typed?: TypedValue;
+}
+
+/** A column or parameter value decoded by its type (src/protocol/values). */
+export interface TypedValue {
+  /** Type name as PostgreSQL spells it: int4, text, timestamptz, int4[] … */
+  type: string;
+  /** JSON-friendly value: string, number, boolean, null, or an array of these (int8 and numeric as strings when not exact as numbers). */
+  value: unknown;
+  /** How a person reads it, e.g. 42, 'abc', 2024-01-02 03:04:05+00, {1,2,NULL}. */
+  text: string;
 }
 
 export interface DecodedMessage {
