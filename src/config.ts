@@ -1,4 +1,5 @@
 import { isIP, isIPv6 } from 'node:net';
+import { FilterError, parseFilter } from './output/filter/filter.js';
 
 /**
  * The proxy's configuration: what the command line (src/cli.ts) turns flags into, and all the
@@ -327,6 +328,15 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
   }
   if (out.clientCa && out.clientSslCert !== null) throw new ConfigError('--client-ca signs certificates with pgscope\'s local CA; --client-ssl-cert shows your own: choose one');
   if (out.clientCa && out.clientDenySsl) throw new ConfigError('--client-ca has nothing to sign with --client-deny-ssl (the client leg stays unencrypted)');
+  if (out.filter !== null) {
+    // A bad expression is a mistake in the command line, found before anything starts.
+    try {
+      parseFilter(out.filter);
+    } catch (e) {
+      if (e instanceof FilterError) throw new ConfigError(`--filter: ${e.message}`);
+      throw e;
+    }
+  }
   if (out.pcap === '-') throw new ConfigError('--pcap: expected a file path (a pcapng file is binary; "-" is not supported)');
   if (out.jsonl === '-' && out.queryLog === '-') throw new ConfigError('--jsonl - and --query-log - cannot both write to standard output');
   if (out.serverSslmode === 'disable' && out.serverSslnegotiation === 'direct') {

@@ -1,10 +1,12 @@
 import tls from 'node:tls';
 import type { CertPair, GeneratedCertificates } from '../tls/certificates.js';
+import type { LocalCa } from '../tls/local-ca.js';
 
 /**
  * The certificates pgscope shows to clients, as TLS secure contexts: either the user's
- * (--client-ssl-cert/--client-ssl-key) for every name, or a generated one per SNI name
- * (one key per process, so a new connection costs no key generation).
+ * (--client-ssl-cert/--client-ssl-key) for every name, or one per SNI name: generated
+ * self-signed, or signed by pgscope's local CA (--client-ca); either way one key per
+ * process, so a new connection costs no key generation.
  */
 /**
  * Certificates kept per SNI name. Clients that cycle through names must not grow memory
@@ -16,7 +18,7 @@ export class ClientTlsContexts {
   private readonly contexts = new Map<string, Promise<{ ctx: tls.SecureContext; pair: CertPair }>>();
   private defaultEntry: { ctx: tls.SecureContext; pair: CertPair } | null = null;
 
-  constructor(private readonly source: { kind: 'generated'; certs: GeneratedCertificates } | { kind: 'files'; pair: CertPair }) {}
+  constructor(private readonly source: { kind: 'generated'; certs: GeneratedCertificates } | { kind: 'ca'; ca: LocalCa } | { kind: 'files'; pair: CertPair }) {}
 
   /** Make the default context (no SNI) ready; call once before accepting connections. */
   async prepare(): Promise<void> {
@@ -43,7 +45,8 @@ export class ClientTlsContexts {
     const key = this.source.kind === 'files' ? '' : (name ?? '').toLowerCase();
     let e = this.contexts.get(key);
     if (!e) {
-      const pairP = this.source.kind === 'files' ? Promise.resolve(this.source.pair) : this.source.certs.forName(name);
+      const src = this.source;
+      const pairP = src.kind === 'files' ? Promise.resolve(src.pair) : src.kind === 'ca' ? src.ca.issue(name) : src.certs.forName(name);
       e = pairP.then((pair) => ({ ctx: tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem }), pair }));
       // A failure is not cached: the next connection tries again.
       e.catch(() => this.contexts.delete(key));

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { CancelRegistry } from '../session/cancel-registry.js';
+import { preciseNow } from '../session/clock.js';
 import type { ProxyEvent, TlsInfo } from '../session/events.js';
 import { Session, type SessionAction, type SessionInput, type SessionSettings } from '../session/session.js';
 import { describeCertificate } from '../tls/describe-cert.js';
@@ -54,7 +55,9 @@ export class ProxyConnection {
     this.client = socket;
     socket.setNoDelay(true);
     const addr = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort}`;
-    deps.log({ kind: 'status', conn: id, time: Date.now(), level: 'info', text: `connected from ${addr} at t0 = ${new Date().toISOString()}` });
+    const t0 = preciseNow();
+    deps.log({ kind: 'connection', conn: id, time: t0, phase: 'opened', client: { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }, local: { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 } });
+    deps.log({ kind: 'status', conn: id, time: t0, level: 'info', text: `connected from ${addr} at t0 = ${new Date(t0).toISOString()}` });
     this.attachClient(socket);
     this.setupTimer = setTimeout(() => this.input({ type: 'setup-timeout', seconds: SETUP_TIMEOUT_S }), SETUP_TIMEOUT_S * 1000);
     this.setupTimer.unref();
@@ -115,7 +118,7 @@ export class ProxyConnection {
       this.apply(this.session.handle(i));
     } catch (e) {
       // A bug must cost one connection, never the process.
-      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'error', text: `internal error, closing this connection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
+      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'error', text: `internal error, closing this connection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
       this.destroy();
     }
   }
@@ -206,7 +209,7 @@ export class ProxyConnection {
     });
     const failed = (e: Error): void => {
       if (secured) return;
-      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'error', text: `TLS handshake with the client failed${direct ? ' (direct TLS)' : ''}: ${errorText(e)}` });
+      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'error', text: `TLS handshake with the client failed${direct ? ' (direct TLS)' : ''}: ${errorText(e)}` });
       this.destroy();
     };
     t.once('error', failed);
@@ -222,9 +225,9 @@ export class ProxyConnection {
   private async logClientCert(sni: string | null): Promise<void> {
     try {
       const pem = await this.deps.clientTls.pemFor(sni);
-      for (const line of describeCertificate(pem)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `client-leg certificate: ${line}` });
+      for (const line of describeCertificate(pem)) this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: `client-leg certificate: ${line}` });
     } catch (e) {
-      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'warn', text: `cannot describe the client-leg certificate: ${errorText(e)}` });
+      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'warn', text: `cannot describe the client-leg certificate: ${errorText(e)}` });
     }
   }
 
@@ -243,7 +246,7 @@ export class ProxyConnection {
     this.attachServer(s);
     s.once('connect', () => {
       this.serverConnected = true;
-      this.input({ type: 'server-connected', address: s.remoteAddress ?? host, port: s.remotePort ?? port });
+      this.input({ type: 'server-connected', address: s.remoteAddress ?? host, port: s.remotePort ?? port, localAddress: s.localAddress ?? '?', localPort: s.localPort ?? 0 });
     });
   }
 
@@ -265,9 +268,9 @@ export class ProxyConnection {
       if (this.deps.logCerts) {
         try {
           const cert = t.getPeerCertificate(true);
-          if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: `server certificate: ${line}` });
+          if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: `server certificate: ${line}` });
         } catch (e) {
-          this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'warn', text: `cannot describe the server certificate: ${errorText(e)}` });
+          this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'warn', text: `cannot describe the server certificate: ${errorText(e)}` });
         }
       }
       if (problem) {
@@ -276,7 +279,13 @@ export class ProxyConnection {
         return;
       }
       this.attachServer(t);
-      this.input({ type: 'server-tls-ready', info: { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: null, alpn: t.alpnProtocol || null } });
+      let certificate: Buffer | null = null;
+      try {
+        certificate = t.getPeerCertificate()?.raw ?? null;
+      } catch {
+        certificate = null;
+      }
+      this.input({ type: 'server-tls-ready', info: { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: null, alpn: t.alpnProtocol || null }, certificate });
     });
     t.once('error', (e) => {
       if (!secured) this.input({ type: 'server-tls-failed', error: describeServerTlsError(e, alpn) });
@@ -335,7 +344,8 @@ export class ProxyConnection {
       if (this.setupTimer) clearTimeout(this.setupTimer);
       // However it ended (even destroyed after an internal error), its keys cancel nothing now.
       this.deps.cancels.forget(this.id);
-      this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'info', text: 'connection end' });
+      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: 'connection end' });
+      this.deps.log({ kind: 'connection', conn: this.id, time: preciseNow(), phase: 'closed', reason: this.session.closeReason ?? 'closed', bytesFromClient: this.session.bytesFromClient, bytesFromServer: this.session.bytesToClient });
       this.deps.onClosed(this);
     } else if (!this.finished && this.closing && !this.finishPoll) {
       // Check again once the legs have had time to close (one poll at a time).
@@ -348,7 +358,7 @@ export class ProxyConnection {
   }
 
   private debug(text: string): void {
-    this.deps.log({ kind: 'status', conn: this.id, time: Date.now(), level: 'debug', text });
+    this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'debug', text });
   }
 
   /** Stop now (shutdown). */

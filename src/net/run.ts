@@ -2,14 +2,13 @@ import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { ConfigError, type Config } from '../config.js';
 import { writeAllSync } from '../output/fd-write.js';
-import { LineWriter } from '../output/line-writer.js';
-import { COLOUR, MONOCHROME } from '../output/style.js';
-import { TextLog } from '../output/text-log.js';
+import { openOutputs, textLogTarget } from '../output/outputs.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
 import type { SessionSettings } from '../session/session.js';
 import { GeneratedCertificates, loadCertificatePair, TlsSetupError } from '../tls/certificates.js';
 import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
+import { LocalCa } from '../tls/local-ca.js';
 import { serverTlsPolicy } from '../tls/server-leg.js';
 import { ClientTlsContexts } from './client-tls.js';
 import { ProxyConnection } from './connection.js';
@@ -48,6 +47,7 @@ export async function runProxy(config: Config): Promise<number> {
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
 export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
   const logFd = config.logfile ? openLogfile(config.logfile, config.clearLogfile) : null;
+  const textFd = logFd ?? (textLogTarget(config) === 'stderr' ? 2 : 1);
   // The log must never take the proxy down. When whoever reads it goes away (pgscope … |
   // head), stop as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure
   // (disk full, EIO) is reported once on stderr and logging stops; proxying goes on.
@@ -57,7 +57,7 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     ((text: string) => {
       if (logGone) return;
       try {
-        writeAllSync(logFd ?? 1, text);
+        writeAllSync(textFd, text);
       } catch (e) {
         logGone = true;
         if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
@@ -71,10 +71,19 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
         }
       }
     });
-  const lines = new LineWriter(write);
-  const text = new TextLog(lines, { forwarded: config.logForwarded, style: config.colour ? COLOUR : MONOCHROME, maxValueBytes: config.maxValueBytes, verbose: config.verbose });
-  const log = (ev: ProxyEvent): void => text.write(ev);
-  const status = (t: string, level: 'info' | 'error' = 'info'): void => log({ kind: 'status', conn: null, time: Date.now(), level, text: t });
+  const warnStderr = (t: string): void => {
+    try {
+      process.stderr.write(`pgscope: ${t}\n`);
+    } catch {
+      /* nothing left to tell */
+    }
+  };
+  const outputs = openOutputs(config, { writeText: write, warn: warnStderr });
+  const log = outputs.log;
+  const status = (t: string, level: 'info' | 'error' = 'info'): void => outputs.status(t, level);
+  if (config.redactPasswords) status('--redact-passwords: passwords and MD5 hashes are redacted in every output');
+  if (outputs.filterDescription) status(`--filter: the log shows only ${outputs.filterDescription}`);
+  if (config.serverChannelBinding !== 'prefer' && !config.overrideAuth) status(`--server-channel-binding ${config.serverChannelBinding} has no effect without --override-auth`);
 
   const serverPolicy = serverTlsPolicy(config.serverSslmode, config.serverSslrootcert);
   const effectiveMode = config.serverSslrootcert === 'system' ? 'verify-full' : config.serverSslmode;
@@ -86,13 +95,19 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
 
   // One key per process, made before the first client arrives.
   const t0 = Date.now();
-  const contexts =
-    config.clientSslCert && config.clientSslKey
-      ? new ClientTlsContexts({ kind: 'files', pair: loadCertificatePair(config.clientSslCert, config.clientSslKey) })
-      : new ClientTlsContexts({ kind: 'generated', certs: new GeneratedCertificates(config.clientCertSig) });
+  let contexts: ClientTlsContexts;
+  if (config.clientSslCert && config.clientSslKey) {
+    contexts = new ClientTlsContexts({ kind: 'files', pair: loadCertificatePair(config.clientSslCert, config.clientSslKey) });
+  } else if (config.clientCa) {
+    const { ca, created } = await LocalCa.open(config.caDir);
+    contexts = new ClientTlsContexts({ kind: 'ca', ca });
+    status(`${created ? 'created a new local CA' : 'using the local CA'} in ${ca.dir}: clients can verify pgscope with sslmode=verify-full sslrootcert=${ca.certPath}`);
+  } else {
+    contexts = new ClientTlsContexts({ kind: 'generated', certs: new GeneratedCertificates(config.clientCertSig) });
+  }
   if (!config.clientDenySsl || config.clientSslCert) await contexts.prepare();
   if (!config.clientSslCert && !config.clientDenySsl) {
-    status(`generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg in ${Date.now() - t0} ms`);
+    status(`${config.clientCa ? 'issued the default certificate (localhost) from the local CA' : `generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg`} in ${Date.now() - t0} ms`);
   }
 
   const cancels = new CancelRegistry();
@@ -103,6 +118,9 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     serverSslnegotiation: config.serverSslnegotiation,
     clientDenySsl: config.clientDenySsl,
     serverTls: { attempt: serverPolicy.attempt, requireEncryption: serverPolicy.requireEncryption, mode: effectiveMode },
+    overrideAuth: config.overrideAuth ? { channelBinding: config.serverChannelBinding } : null,
+    clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
+    wire: outputs.wire,
   };
 
   const server = net.createServer();
@@ -142,7 +160,11 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const c of connections) c.abort();
     await closed;
-    lines.flush();
+    // Everything logged so far first, then the summary below it.
+    outputs.flush();
+    const summary = outputs.summary();
+    if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
+    await outputs.close();
     for (const k of keylogs) k.close();
     if (logFd !== null) closeSync(logFd);
     resolveDone(0);
@@ -189,12 +211,20 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     };
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
+    if (config.summary) {
+      // The summary so far, while pgscope keeps running (kill -USR1 <pid>).
+      process.on('SIGUSR1', () => {
+        outputs.flush();
+        const summary = outputs.summary();
+        if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
+      });
+    }
   }
 
   const where = fmtHostPort(config.clientListenIp, listenPort);
   const to = config.serverHost ? fmtHostPort(config.serverHost, config.serverConnectPort) : `the SNI name minus ${JSON.stringify(config.serverDeleteSuffix)} (else localhost), port ${config.serverConnectPort}`;
   status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
-  lines.flush();
+  outputs.flush();
   return { address: config.clientListenIp, port: listenPort, done, stop, log };
 }
 

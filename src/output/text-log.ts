@@ -9,6 +9,8 @@ export interface TextLogOptions {
   style: Style;
   maxValueBytes: number;
   verbose: boolean;
+  /** --redact-passwords: secret fields (annotated) and every password message (raw) are hidden. */
+  redact?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export class TextLog {
         const isForwarded = ev.label === 'client -> server' || ev.label === 'server -> client';
         if (isForwarded && this.opts.forwarded === 'none') return;
         const format = isForwarded && this.opts.forwarded === 'raw' ? 'raw' : 'annotated';
-        const lines = transcriptLines(ev.event, { format, style: s, maxValueBytes: this.opts.maxValueBytes }, `${ev.label}:`);
+        const lines = transcriptLines(ev.event, { format, style: s, maxValueBytes: this.opts.maxValueBytes, redact: this.opts.redact ?? false }, `${ev.label}:`);
         for (const l of lines) this.out.line(prefix + l);
         return;
       }
@@ -44,6 +46,14 @@ export class TextLog {
         if (this.opts.forwarded === 'none') return;
         this.out.line(prefix + s.meaning(`^^ ${ev.bytes} bytes forwarded at +${ev.elapsed.toFixed(2)}s`));
         return;
+      case 'security': {
+        // Once per connection, after authentication: stated whatever --log-forwarded says.
+        const v = ev.verdict;
+        const head = v.exposure === 'exposed' ? 'security: EXPOSED: ' : v.exposure === 'not-exposed' ? 'security: protected: ' : 'security: ';
+        const text = head + v.sentence;
+        this.out.line(prefix + (v.exposure === 'exposed' ? s.problem(text) : s.status(text)));
+        return;
+      }
     }
   }
 }

@@ -1,20 +1,25 @@
 import { Conversation, valueOf } from '../protocol/conversation.js';
-import { encodeErrorResponse, encodeSslRequest, type ErrorFields } from '../protocol/encode.js';
+import { encodeErrorResponse, encodeMessage, encodeSslRequest, type ErrorFields } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
-import type { Label, ProxyEvent, TlsInfo } from './events.js';
+import { OverrideAuth, describeServerError } from './auth/override-auth.js';
+import type { ChannelBindingPolicy } from './auth/choose-mechanism.js';
+import { preciseNow } from './clock.js';
+import type { Label, ProxyEvent, SecurityVerdict, TlsInfo } from './events.js';
 import { serverHostFor } from './routing.js';
+import { securityVerdict } from './verdict.js';
 
 /** What the I/O shell tells a session. */
 export type SessionInput =
   | { type: 'client-data'; bytes: Buffer }
   | { type: 'client-tls-ready'; info: TlsInfo }
   | { type: 'client-closed'; error?: string }
-  | { type: 'server-connected'; address: string; port: number }
+  | { type: 'server-connected'; address: string; port: number; localAddress: string; localPort: number }
   | { type: 'server-connect-failed'; error: string }
   | { type: 'server-data'; bytes: Buffer }
-  | { type: 'server-tls-ready'; info: TlsInfo }
+  /** `certificate`: the server's certificate (DER), for channel binding under --override-auth. */
+  | { type: 'server-tls-ready'; info: TlsInfo; certificate: Buffer | null }
   | { type: 'server-tls-failed'; error: string }
   | { type: 'server-closed'; error?: string }
   /** The shell's timer: setup (startup, TLS, authentication request) took too long. */
@@ -44,6 +49,12 @@ export interface SessionSettings {
   serverTls: { attempt: boolean; requireEncryption: boolean; mode: string };
   /** Bytes of each message kept for decoding. */
   retain?: number;
+  /** --override-auth: authenticate to the server as pgscope with this channel-binding policy. */
+  overrideAuth?: { channelBinding: ChannelBindingPolicy } | null;
+  /** Which certificate pgscope shows clients (for the security verdict). */
+  clientCertificate?: Exclude<SecurityVerdict['tls'], 'none'>;
+  /** Emit 'wire' events (the plaintext bytes) for sinks that need them (pcapng). */
+  wire?: boolean;
 }
 
 /** Most client bytes held while the server leg is being set up. */
@@ -55,6 +66,8 @@ type Phase =
   | 'server-connecting'
   | 'server-negotiating'
   | 'server-tls'
+  /** --override-auth: pgscope is authenticating to the server with the client's password. */
+  | 'authenticating'
   | 'forwarding'
   | 'closed';
 
@@ -76,6 +89,7 @@ export class Session {
   /** Bytes for the server that arrived before it was ready (StartupMessage and later). */
   private pendingToServer: Buffer[] = [];
   private target: { host: string; port: number } | null = null;
+  private targetWhy = '';
   /** A CancelRequest connection: forward the request, then close. */
   private cancelOnly = false;
   private clientSentTerminate = false;
@@ -86,12 +100,26 @@ export class Session {
   private gssDone = false;
   private pendingBytes = 0;
   private lastServerMessage: DecodedMessage | null = null;
+  /** The StartupMessage as the client sent it (--override-auth replays it into its own conversation). */
+  private startupFrame: Buffer | null = null;
+  private serverCertificate: Buffer | null = null;
+  /** --override-auth: pgscope's own exchange with the server, and whether it waits for the client's password. */
+  private auth: OverrideAuth | null = null;
+  private authConv: Conversation | null = null;
+  private awaitingPassword = false;
+  /** For the verdict: what the client did to authenticate, and what the server offered. */
+  private clientAuth: string | null = null;
+  private clientGs2: 'n' | 'y' | 'p' | null = null;
+  private serverOfferedPlus = false;
+  private verdictGiven = false;
+  /** The StartupMessage and what followed it in its chunk, for the 'wire' event after that chunk's codec events. */
+  private startupWire: { offset: number; bytes: Buffer } | null = null;
 
   constructor(
     readonly id: number,
     private readonly settings: SessionSettings,
     private readonly cancels: CancelRegistry,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = preciseNow,
   ) {
     this.started = now();
     this.conv = new Conversation({ retain: settings.retain });
@@ -102,8 +130,20 @@ export class Session {
     return this.target;
   }
 
+  /** Why the session closed, once it has. */
+  closeReason: string | null = null;
+
   get isClosed(): boolean {
     return this.phase === 'closed';
+  }
+
+  /** Bytes of the client's conversation so far: what the client sent, and what it received. */
+  get bytesFromClient(): number {
+    return this.conv.frontend.offset;
+  }
+
+  get bytesToClient(): number {
+    return this.conv.backend.offset;
   }
 
   handle(input: SessionInput): SessionAction[] {
@@ -113,16 +153,24 @@ export class Session {
       case 'client-data':
         if (this.phase === 'forwarding') this.forward('frontend', input.bytes);
         else if (this.phase === 'client-startup') this.clientStartup(input.bytes);
+        else if (this.phase === 'authenticating') this.authClientData(input.bytes);
         else this.bufferForServer(input.bytes);
         break;
       case 'client-tls-ready':
         this.onClientTls(input.info);
         break;
       case 'client-closed':
-        this.status(input.error ? 'warn' : 'info', input.error ? `client connection ended with an error: ${input.error}` : 'client hung up');
+        if (this.phase === 'authenticating' && this.awaitingPassword && !input.error) {
+          // psql does this when it has no password yet: it hangs up, prompts the user, and
+          // connects again with the password. A normal event, not an error.
+          this.status('info', 'the client hung up at the password prompt (psql does this: it asks the user for the password, then connects again)');
+        } else {
+          this.status(input.error ? 'warn' : 'info', input.error ? `client connection ended with an error: ${input.error}` : 'client hung up');
+        }
         this.close('client hung up');
         break;
       case 'server-connected':
+        this.out.push({ type: 'log', event: { kind: 'connection', conn: this.id, time: this.now(), phase: 'server-connected', host: this.target?.host ?? input.address, port: this.target?.port ?? input.port, why: this.targetWhy, remote: { address: input.address, port: input.port }, local: { address: input.localAddress, port: input.localPort } } });
         this.onServerConnected(input.address, input.port);
         break;
       case 'server-connect-failed':
@@ -130,11 +178,14 @@ export class Session {
         break;
       case 'server-data':
         if (this.phase === 'forwarding') this.forward('backend', input.bytes);
+        else if (this.phase === 'authenticating') this.authServerData(input.bytes);
         else if (this.phase === 'server-negotiating') this.onServerAnswer(input.bytes);
         else this.fail(`the server sent ${input.bytes.length} unexpected byte(s) before pgscope was ready for them`);
         break;
       case 'server-tls-ready':
         this.serverTls = input.info;
+        this.serverCertificate = input.certificate;
+        this.out.push({ type: 'log', event: { kind: 'connection', conn: this.id, time: this.now(), phase: 'server-tls', tls: input.info } });
         this.status('info', `${input.info.protocol ?? 'TLS'}/${input.info.cipher ?? '?'} connection established with server${input.info.alpn ? ` (ALPN ${input.info.alpn})` : ''}`);
         this.startForwarding();
         break;
@@ -238,6 +289,7 @@ export class Session {
           this.codec('client -> server', ev);
           const from = m.frame.offset - rawStart;
           this.pendingToServer.push(Buffer.from(raw.subarray(from, from + m.frame.size)));
+          this.wire('client -> server', 'frontend', m.frame.offset, raw.subarray(from, from + m.frame.size));
           const extra = raw.length - (from + m.frame.size);
           this.routeCancel(m);
           // A CancelRequest is the whole conversation: anything after it is not forwarded.
@@ -246,10 +298,12 @@ export class Session {
         }
         case 'StartupMessage': {
           this.codec('client -> server', ev);
+          this.startupFrame = m.frame.complete ? m.frame.bytes : null;
           // From here on, every byte goes to the server as it came.
           const rest = raw.subarray(m.frame.offset - rawStart);
           this.pendingToServer.push(Buffer.from(rest));
           this.pendingBytes = rest.length;
+          this.startupWire = { offset: m.frame.offset, bytes: Buffer.from(rest) };
           const r = serverHostFor(this.settings.serverHost, this.clientTls?.sni ?? null, this.settings.serverDeleteSuffix);
           this.connect(r.host, this.settings.serverConnectPort, r.why);
           break;
@@ -260,6 +314,9 @@ export class Session {
           return;
       }
     }
+    const w = this.startupWire;
+    this.startupWire = null;
+    if (w && this.phase !== 'closed') this.wire('client -> server', 'frontend', w.offset, w.bytes);
   }
 
   private onClientTls(info: TlsInfo): void {
@@ -269,6 +326,7 @@ export class Session {
     this.gssDone = true;
     this.conv.encryptionEstablished();
     this.phase = 'client-startup';
+    this.out.push({ type: 'log', event: { kind: 'connection', conn: this.id, time: this.now(), phase: 'client-tls', tls: info, direct } });
     this.status('info', `${info.protocol ?? 'TLS'}/${info.cipher ?? '?'} connection established with client${direct ? ' (direct TLS)' : ''}`);
     this.status('info', info.sni ? `server name via SNI: ${info.sni}` : 'no SNI from the client');
     if (direct && info.alpn !== 'postgresql') {
@@ -293,6 +351,7 @@ export class Session {
 
   private connect(host: string, port: number, why: string): void {
     this.target = { host, port };
+    this.targetWhy = why;
     this.phase = 'server-connecting';
     this.status('info', `connecting to server ${this.describeTarget()} (${why})`);
     this.out.push({ type: 'connect-server', host, port });
@@ -312,7 +371,9 @@ export class Session {
       return;
     }
     this.pendingToServer.push(bytes);
+    const offset = this.conv.frontend.offset;
     for (const ev of this.conv.push('frontend', bytes)) this.codec('client -> server', ev);
+    this.wire('client -> server', 'frontend', offset, bytes);
   }
 
   // --- server leg ----------------------------------------------------------------
@@ -377,11 +438,150 @@ export class Session {
     if (this.cancelOnly) {
       this.status('info', 'CancelRequest forwarded');
       this.close('CancelRequest forwarded');
+      return;
     }
+    const override = this.settings.overrideAuth;
+    if (override && this.startupFrame) this.beginAuth(override.channelBinding, this.startupFrame);
+  }
+
+  // --- --override-auth -------------------------------------------------------------
+
+  private beginAuth(channelBinding: ChannelBindingPolicy, startup: Buffer): void {
+    this.phase = 'authenticating';
+    const user = this.conv.ctx.startupParams?.['user'] ?? '';
+    this.auth = new OverrideAuth({ user, policy: channelBinding, serverTls: this.serverTls !== null, serverCertificate: this.serverCertificate });
+    // pgscope's own view of its exchange with the server: it starts with the client's
+    // StartupMessage (already logged as forwarded), so that the 'p' messages pgscope sends
+    // are decoded against the server's requests.
+    this.authConv = new Conversation();
+    this.authConv.push('frontend', startup);
+  }
+
+  /** The server's authentication messages while pgscope authenticates (--override-auth). */
+  private authServerData(bytes: Buffer): void {
+    const conv = this.authConv!;
+    const auth = this.auth!;
+    for (const ev of conv.push('backend', bytes)) {
+      if (ev.kind === 'message-start') continue;
+      if (ev.kind !== 'message') {
+        this.codec('server -> script', ev);
+        this.fail('the server sent malformed data during authentication', '08P01');
+        return;
+      }
+      const m = ev.message;
+      const step = auth.onServerMessage(m);
+      if (auth.facts.offered.includes('SCRAM-SHA-256-PLUS')) this.serverOfferedPlus = true;
+      if (step.kind === 'pass' || step.kind === 'done') {
+        if (!m.frame.complete) {
+          this.fail(`the server's ${m.name} is too large to pass on during authentication`, '08P01');
+          return;
+        }
+        // Passed on as the server sent it: the client sees it as the server's own.
+        if (step.kind === 'pass') {
+          if (m.name === 'ErrorResponse') this.status('warn', `the server refused: ${describeServerError(m)}`);
+          this.forward('backend', m.frame.bytes);
+          continue;
+        }
+        this.status('info', `${step.summary} (--override-auth)`);
+        this.phase = 'forwarding';
+        this.auth = null;
+        this.authConv = null;
+        const held = Buffer.concat(this.pendingToServer);
+        this.pendingToServer = [];
+        if (held.length) {
+          this.out.push({ type: 'send-server', bytes: held, forwarded: true });
+          this.forwarded('client -> server', held.length);
+        }
+        // AuthenticationOk and whatever follows it in this chunk: ordinary forwarded traffic now.
+        const after = m.frame.offset + m.frame.size - (conv.backend.offset - bytes.length);
+        this.forward('backend', Buffer.concat([m.frame.bytes, bytes.subarray(Math.max(0, after))]));
+        return;
+      }
+      this.codec('server -> script', ev);
+      switch (step.kind) {
+        case 'ask-client':
+          this.status('info', `${step.why}: asking the client for its password in cleartext (--override-auth)`);
+          this.awaitingPassword = true;
+          this.reply(encodeMessage('R', int32(3)));
+          break;
+        case 'send-server':
+          this.sendAuth(step.bytes);
+          break;
+        case 'wait':
+          break;
+        case 'fail':
+          this.fail(step.message, step.code);
+          return;
+      }
+    }
+  }
+
+  /** The client's messages while pgscope authenticates: its PasswordMessage, or a goodbye. */
+  private authClientData(bytes: Buffer): void {
+    const offset = this.conv.frontend.offset;
+    const events = this.conv.push('frontend', bytes);
+    for (const ev of events) {
+      if (ev.kind === 'message-start') continue;
+      if (ev.kind !== 'message') {
+        this.codec('client -> script', ev);
+        this.fail('malformed data from the client during authentication', '08P01');
+        return;
+      }
+      const m = ev.message;
+      if (!this.awaitingPassword) {
+        // Sent before authentication finished (a client that does not wait): held, in
+        // order, for the server once pgscope is done.
+        this.codec('client -> server', ev);
+        this.pendingAfterAuth(m.frame.complete ? m.frame.bytes : null, m.name);
+        continue;
+      }
+      this.codec('client -> script', ev);
+      if (m.name === 'Terminate') {
+        this.status('info', 'the client ended the connection at the password prompt');
+        this.close('client terminated during authentication');
+        return;
+      }
+      const span = m.name === 'PasswordMessage' ? m.spans.find((s) => s.name === 'password') : undefined;
+      if (!span || m.error) {
+        this.fail(`expected the client's PasswordMessage (pgscope asked for a cleartext password), got ${m.name}`, '08P01');
+        return;
+      }
+      this.awaitingPassword = false;
+      this.clientAuth = 'cleartext password';
+      // The password's bytes, without the String's terminating zero byte.
+      const step = this.auth!.onClientPassword(Buffer.from(m.frame.bytes.subarray(span.start, span.end - 1)));
+      if (step.kind === 'send-server') this.sendAuth(step.bytes);
+      else if (step.kind === 'fail') {
+        this.fail(step.message, step.code);
+        return;
+      }
+    }
+    this.wire('client -> script', 'frontend', offset, bytes);
+  }
+
+  private pendingAfterAuth(frame: Buffer | null, name: string): void {
+    if (!frame) {
+      this.fail(`the client sent a large ${name} before authentication finished`, '08P01');
+      return;
+    }
+    this.pendingToServer.push(frame);
+  }
+
+  /** pgscope's own authentication message to the server, decoded into its own conversation. */
+  private sendAuth(bytes: Buffer): void {
+    for (const ev of this.authConv!.push('frontend', bytes)) this.codec('script -> server', ev);
+    this.out.push({ type: 'send-server', bytes, forwarded: false });
   }
 
   private onServerClosed(error: string | undefined): void {
     this.status(error ? 'warn' : 'info', error ? `server connection ended with an error: ${error}` : 'server hung up');
+    const last = this.lastServerMessage;
+    const saidGoodbye = last?.name === 'ErrorResponse' && ['FATAL', 'PANIC'].includes(errorFields(last)['V'] ?? errorFields(last)['S'] ?? '');
+    if (this.phase === 'authenticating' && saidGoodbye) {
+      // The server's own refusal (a wrong password: 28P01) already reached the client.
+      this.close('server hung up');
+      return;
+    }
     if (this.phase !== 'forwarding') {
       if (!this.cancelOnly) this.fail(`the server ${this.describeTarget()} closed the connection during setup${error ? `: ${error}` : ''}`);
       else this.close('server hung up');
@@ -389,8 +589,6 @@ export class Session {
     }
     // A server that vanishes without a word (killed, network gone) leaves the client with
     // a bare EOF. At a message boundary an ErrorResponse can say what happened.
-    const last = this.lastServerMessage;
-    const saidGoodbye = last?.name === 'ErrorResponse' && ['FATAL', 'PANIC'].includes(errorFields(last)['V'] ?? errorFields(last)['S'] ?? '');
     if (!this.clientSentTerminate && !saidGoodbye && this.conv.backend.idle && !this.cancelOnly) {
       this.reply(encodeErrorResponse({ severity: 'FATAL', code: '08006', message: `pgscope: the server ${this.describeTarget()} closed the connection unexpectedly${error ? ` (${error})` : ''}` }));
     }
@@ -402,10 +600,12 @@ export class Session {
   private forward(direction: Direction, bytes: Buffer): void {
     const label: Label = direction === 'frontend' ? 'client -> server' : 'server -> client';
     this.out.push({ type: direction === 'frontend' ? 'send-server' : 'send-client', bytes, forwarded: true });
+    const offset = this.conv.framer(direction).offset;
     for (const ev of this.conv.push(direction, bytes)) {
       this.codec(label, ev);
       if (ev.kind !== 'message') continue;
       const m = ev.message;
+      if (!this.verdictGiven) this.watchAuthentication(m);
       if (direction === 'backend') {
         this.lastServerMessage = m;
         if (m.name === 'BackendKeyData' && this.target) {
@@ -419,15 +619,51 @@ export class Session {
         this.clientSentTerminate = true;
       }
     }
+    this.wire(label, direction, offset, bytes);
     this.forwarded(label, bytes.length);
+  }
+
+  /**
+   * Before AuthenticationOk: note how the client authenticates (for the verdict); at
+   * AuthenticationOk, give the verdict on the client's exposure to a man in the middle.
+   */
+  private watchAuthentication(m: DecodedMessage): void {
+    const f = m.frame;
+    if (f.direction === 'frontend') {
+      if (m.name === 'SASLInitialResponse') {
+        this.clientAuth = String(valueOf(m.spans, 'mechanism') ?? 'SASL');
+        const flag = valueOf(m.spans, 'GS2 channel-binding flag');
+        if (typeof flag === 'string') this.clientGs2 = flag.startsWith('p') ? 'p' : flag === 'y' ? 'y' : 'n';
+      } else if (m.name === 'PasswordMessage') {
+        this.clientAuth = this.conv.ctx.authRequest === 5 ? 'MD5' : 'cleartext password';
+      }
+      return;
+    }
+    if (f.type !== 'R') return;
+    const code = valueOf(m.spans, 'code');
+    if (code === 10 && m.spans.some((s) => s.name === 'mechanism' && s.value === 'SCRAM-SHA-256-PLUS')) this.serverOfferedPlus = true;
+    if (code !== 0) return;
+    this.verdictGiven = true;
+    const verdict = securityVerdict({
+      tls: this.clientTls ? (this.settings.clientCertificate ?? 'self-signed') : 'none',
+      clientAuth: this.clientAuth,
+      gs2Flag: this.clientGs2,
+      serverOfferedPlus: this.serverOfferedPlus,
+      overrideAuth: Boolean(this.settings.overrideAuth),
+    });
+    this.out.push({ type: 'log', event: { kind: 'security', conn: this.id, time: this.now(), verdict } });
   }
 
   // --- helpers -------------------------------------------------------------------
 
   /** Send pgscope's own bytes to the client, decoded into the client's conversation. */
   private reply(bytes: Buffer): void {
+    const offset = this.conv.backend.offset;
+    const answer = this.conv.ctx.awaitingAnswer !== null;
     for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev);
     this.out.push({ type: 'send-client', bytes, forwarded: false });
+    // The answer to SSLRequest/GSSENCRequest is negotiation, not conversation: not in 'wire'.
+    if (!answer) this.wire('script -> client', 'backend', offset, bytes);
   }
 
   /**
@@ -444,6 +680,7 @@ export class Session {
 
   private close(reason: string): void {
     if (this.phase === 'closed') return;
+    this.closeReason = reason;
     const wasForwarding = this.phase === 'forwarding';
     this.phase = 'closed';
     for (const [who, framer] of [['client', this.conv.frontend], ['server', this.conv.backend]] as const) {
@@ -456,6 +693,11 @@ export class Session {
     }
     this.cancels.forget(this.id);
     this.out.push({ type: 'close', reason });
+  }
+
+  private wire(label: Label, direction: Direction, offset: number, bytes: Buffer): void {
+    if (!this.settings.wire || bytes.length === 0) return;
+    this.out.push({ type: 'log', event: { kind: 'wire', conn: this.id, time: this.now(), label, direction, offset, bytes } });
   }
 
   private describeTarget(): string {
@@ -477,4 +719,10 @@ export class Session {
   private status(level: 'info' | 'warn' | 'error' | 'debug', text: string): void {
     this.out.push({ type: 'log', event: { kind: 'status', conn: this.id, time: this.now(), level, text } });
   }
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
 }

@@ -28,9 +28,10 @@ export interface CertPair {
 /** The name used when the client sent no SNI (and the cache key for it). */
 export const DEFAULT_CERT_NAME = 'localhost';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface KeyMaterial {
+/** A generated key pair, its PEM and the signature algorithm that goes with it (shared with local-ca.ts). */
+export interface KeyMaterial {
   keys: webcrypto.CryptoKeyPair;
   keyPem: string;
   signingAlgorithm: { name: string; hash: string };
@@ -88,18 +89,6 @@ export class GeneratedCertificates {
   async #generate(name: string): Promise<CertPair> {
     const { keys, keyPem, signingAlgorithm } = await this.#keyMaterial();
     const now = Date.now();
-    const names: x509.JsonGeneralName[] =
-      name === DEFAULT_CERT_NAME
-        ? [
-            { type: 'dns', value: 'localhost' },
-            { type: 'ip', value: '127.0.0.1' },
-            { type: 'ip', value: '::1' },
-          ]
-        : [{ type: isIP(name) ? 'ip' : 'dns', value: name }];
-    const keyUsage =
-      this.sig === 'rsa'
-        ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-        : x509.KeyUsageFlags.digitalSignature;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: randomSerial(),
       name: [{ CN: [commonName(name)] }],
@@ -108,9 +97,9 @@ export class GeneratedCertificates {
       keys: keys as unknown as CryptoKeyPairLike,
       signingAlgorithm,
       extensions: [
-        new x509.SubjectAlternativeNameExtension(names, false),
+        new x509.SubjectAlternativeNameExtension(subjectAltNames(name), false),
         new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(keyUsage, true),
+        new x509.KeyUsagesExtension(serverKeyUsage(this.sig), true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as PublicKeyLike),
       ],
@@ -121,28 +110,56 @@ export class GeneratedCertificates {
 
 // @peculiar/x509 declares its parameters with the DOM's CryptoKey types; Node's webcrypto
 // objects are those at run time (the project compiles without lib "dom").
-type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
-type PublicKeyLike = Parameters<typeof x509.SubjectKeyIdentifierExtension.create>[0];
+export type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+export type PublicKeyLike = Parameters<typeof x509.SubjectKeyIdentifierExtension.create>[0];
 
-/** `pgscope <name>`, cut to X.520's 64-character limit (strict verifiers enforce it). */
-function commonName(name: string): string {
-  const cn = `pgscope ${name}`;
+/**
+ * The subjectAltName entries for a (normalised) name: an IP address entry for an IP
+ * literal (libpq's verify-full wants one for an IP host), else a DNS name; the default
+ * name also covers the loopback addresses, since a client that sent no SNI most likely
+ * connected to one of them.
+ */
+export function subjectAltNames(name: string): x509.JsonGeneralName[] {
+  if (name === DEFAULT_CERT_NAME) {
+    return [
+      { type: 'dns', value: 'localhost' },
+      { type: 'ip', value: '127.0.0.1' },
+      { type: 'ip', value: '::1' },
+    ];
+  }
+  return [{ type: isIP(name) ? 'ip' : 'dns', value: name }];
+}
+
+/** keyEncipherment only means something for RSA (key transport); RFC 5480 leaves it out for EC keys. */
+export function serverKeyUsage(sig: CertSig): x509.KeyUsageFlags {
+  return sig === 'rsa' ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
+}
+
+/** `pgscope <name>`, cut to fit a commonName. */
+export function commonName(name: string): string {
+  return fitCommonName(`pgscope ${name}`);
+}
+
+/** Cut to X.520's 64-character limit for a commonName (strict verifiers enforce it). */
+export function fitCommonName(cn: string): string {
   return cn.length <= 64 ? cn : cn.slice(0, 61) + '...';
 }
 
-function normaliseName(name: string | null): string {
+/** The cache key of a requested name: no SNI → DEFAULT_CERT_NAME; DNS names are case-insensitive. */
+export function normaliseName(name: string | null): string {
   if (name === null || name === '') return DEFAULT_CERT_NAME;
   return name.toLowerCase();
 }
 
 /** 16 random bytes, top bit clear (positive) and second-highest set (no leading zero byte). */
-function randomSerial(): string {
+export function randomSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x40;
   return b.toString('hex');
 }
 
-async function generateKey(sig: CertSig): Promise<KeyMaterial> {
+/** A fresh key pair: RSA-2048 or ECDSA P-256, extractable (its PEM is needed for TLS contexts). */
+export async function generateKey(sig: CertSig): Promise<KeyMaterial> {
   const subtle = webcrypto.subtle;
   let keys: webcrypto.CryptoKeyPair;
   let signingAlgorithm: KeyMaterial['signingAlgorithm'];

@@ -83,6 +83,15 @@ describe('pgscope (proxy): flags → Config', () => {
       '--clear',
       '--verbose',
       '--max-value-bytes', '1024',
+      '--override-auth',
+      '--server-channel-binding', 'require',
+      '--redact-passwords',
+      '--ca-dir', '/tmp/ca',
+      '--jsonl', 'out.jsonl',
+      '--pcap', 'out.pcapng',
+      '--query-log', 'queries.log',
+      '--filter', 'queries',
+      '--summary',
     ]);
     assert.deepEqual(c, {
       serverHost: 'db.internal',
@@ -110,6 +119,16 @@ describe('pgscope (proxy): flags → Config', () => {
       verbose: true,
       maxValueBytes: 1024,
       demo: false,
+      overrideAuth: true,
+      serverChannelBinding: 'require',
+      redactPasswords: true,
+      clientCa: false,
+      caDir: '/tmp/ca',
+      jsonl: 'out.jsonl',
+      pcap: 'out.pcapng',
+      queryLog: 'queries.log',
+      filter: 'queries',
+      summary: true,
     } satisfies Config);
   });
 
@@ -166,7 +185,7 @@ describe('pgscope (proxy): flags → Config', () => {
       assert.equal((await configOf([`--${name}`, `--no-${name}`]))[key], false, `${name} then no-${name}`);
       assert.equal((await configOf([`--no-${name}`, `--${name}`]))[key], true, `no-${name} then ${name}`);
     }
-    assert.deepEqual(await configOf(['--no-override-auth', '--no-redact-passwords']), DEFAULTS);
+    assert.deepEqual(await configOf(['--no-override-auth', '--no-redact-passwords', '--no-client-ca', '--no-summary']), DEFAULTS);
   });
 
   it('BACKEND forms', async () => {
@@ -229,17 +248,37 @@ describe('pgscope (proxy): mistakes → one line, status 2', () => {
   }
 });
 
-describe('pgscope (proxy): planned options are accepted, then refused', () => {
-  it('--override-auth', () => usageError(['--override-auth'], /^pgscope: --override-auth is not available yet in this version of pgscope \(it is planned\)\n$/));
-  it('--redact-passwords', () => usageError(['--redact-passwords'], /^pgscope: --redact-passwords is not available yet in this version of pgscope \(it is planned\)\n$/));
-  it('--server-channel-binding: the value is checked first', async () => {
-    await usageError(['--server-channel-binding', 'sometimes'], /--server-channel-binding: expected one of disable, prefer, require; got "sometimes"/);
-    for (const v of ['disable', 'prefer', 'require']) {
-      await usageError(['--server-channel-binding', v], /^pgscope: --server-channel-binding is not available yet in this version of pgscope \(it is planned\)\n$/);
-    }
+describe('pgscope (proxy): authentication, certificates and outputs', () => {
+  it('--override-auth, --redact-passwords, --client-ca and their off forms', async () => {
+    const c = await configOf(['--override-auth', '--redact-passwords', '--client-ca']);
+    assert.deepEqual([c.overrideAuth, c.redactPasswords, c.clientCa], [true, true, true]);
+    assert.deepEqual(await configOf(['--no-override-auth', '--no-redact-passwords', '--no-client-ca']), DEFAULTS);
   });
-  it('their off forms are fine', async () => {
-    assert.deepEqual(await configOf(['--no-override-auth', '--no-redact-passwords']), DEFAULTS);
+  it('--server-channel-binding: each value, prefer by default (as Elephantshark)', async () => {
+    await usageError(['--server-channel-binding', 'sometimes'], /--server-channel-binding: expected one of disable, prefer, require; got "sometimes"/);
+    for (const v of ['disable', 'prefer', 'require'] as const) assert.equal((await configOf(['--server-channel-binding', v])).serverChannelBinding, v);
+    assert.equal((await configOf([])).serverChannelBinding, 'prefer');
+  });
+  it('--client-ca conflicts with --client-ssl-cert and --client-deny-ssl', async () => {
+    await usageError(['--client-ca', '--client-ssl-cert', 'c.pem', '--client-ssl-key', 'k.pem'], /--client-ca .* choose one/);
+    await usageError(['--client-ca', '--client-deny-ssl'], /--client-ca has nothing to sign/);
+  });
+  it('--ca-dir, else $PGSCOPE_CA_DIR', async () => {
+    assert.equal((await configOf([], { env: { PGSCOPE_CA_DIR: '/env/ca' } })).caDir, '/env/ca');
+    assert.equal((await configOf(['--ca-dir', '/flag/ca'], { env: { PGSCOPE_CA_DIR: '/env/ca' } })).caDir, '/flag/ca');
+  });
+  it('--summary: on by default on a terminal only', async () => {
+    assert.equal((await configOf([], { stdoutIsTTY: true })).summary, true);
+    assert.equal((await configOf([], { stdoutIsTTY: false })).summary, false);
+    assert.equal((await configOf(['--no-summary'], { stdoutIsTTY: true })).summary, false);
+    assert.equal((await configOf(['--summary'], { stdoutIsTTY: false })).summary, true);
+  });
+  it('--pcap - and two outputs on standard output are refused', async () => {
+    await usageError(['--pcap', '-'], /--pcap: expected a file path/);
+    await usageError(['--jsonl', '-', '--query-log', '-'], /cannot both write to standard output/);
+  });
+  it('a bad --filter is a usage error at start-up', async () => {
+    await usageError(['--filter', 'conn='], /^pgscope: --filter: /);
   });
 });
 
@@ -276,8 +315,8 @@ describe('pgscope --help, --version', () => {
       const r = await run([flag]);
       assert.deepEqual([r.code, r.err, r.configs.length], [0, '', 0]);
       const h = r.out;
-      assert.match(h, /^Usage: pgscope \[options\] \[BACKEND\]\n {7}pgscope decode FILE \[options\]\n/);
-      const groups = ['Arguments:', 'Client leg (client → pgscope):', 'Server leg (pgscope → server):', 'Logging:', 'Behaviour:', 'Planned (accepted, but not available yet):', 'Other:', 'Commands:', 'Examples:'];
+      assert.match(h, /^Usage: pgscope \[options\] \[BACKEND\]\n {7}pgscope decode FILE \[options\]\n {7}pgscope ca \[--print-path\]\n/);
+      const groups = ['Arguments:', 'Client leg (client → pgscope):', 'Server leg (pgscope → server):', 'Logging:', 'Behaviour:', 'Authentication and certificates:', 'More outputs (any together, all fed by the same decoded traffic):', 'Other:', 'Commands:', 'Examples:', 'Filters (--filter): which messages reach the annotated/raw log and --jsonl; forwarding is untouched.'];
       const at = groups.map((g) => h.indexOf(`\n${g}\n`));
       assert.ok(at.every((i) => i > 0), `all groups present: ${JSON.stringify(at)}`);
       assert.deepEqual([...at].sort((a, b) => a - b), at, 'groups in order');
@@ -287,6 +326,7 @@ describe('pgscope --help, --version', () => {
         '--server-sslmode <mode>', '--server-sslrootcert <system|path>', '--server-sslnegotiation <how>', '--server-sslkeylogfile <path>', '--log-forwarded <how>',
         '--max-value-bytes <n>', '--[no-]log-certs', '-l, --logfile <path>', '-c, --clear', '-v, --verbose', '--[no-]bw', '--send-chunking <how>',
         '--[no-]quit-on-hangup', '--[no-]allow-self-loop', '--demo', '--[no-]override-auth', '--server-channel-binding <mode>', '--[no-]redact-passwords',
+        '--[no-]client-ca', '--ca-dir <path>', '--jsonl <path>', '--pcap <path>', '--query-log <path>', '--filter <expr>', '--[no-]summary',
         '--version', '-h, --help',
       ]) {
         assert.ok(h.includes(`\n  ${term} `), `help lists ${term}`);
@@ -301,13 +341,30 @@ describe('pgscope --help, --version', () => {
         '  pgscope --demo',
         '  pgscope db.example.com:5432 -p 6432',
         '  pgscope --server-host db.internal --server-sslmode verify-full --server-sslrootcert system',
+        '  pgscope db.example.com --override-auth --redact-passwords',
+        '  pgscope db.example.com --client-ca',
+        '  pgscope db.example.com --log-forwarded none --query-log - --jsonl trace.jsonl --pcap trace.pcapng',
         '  pgscope decode test/fixtures/psql-scram-simple-queries.json --bw',
       ]);
     });
   }
 
   it('the examples in the help parse', async () => {
-    for (const argv of [['db.example.com:5432', '-p', '6432'], ['--server-host', 'db.internal', '--server-sslmode', 'verify-full', '--server-sslrootcert', 'system'], ['--demo']]) {
+    for (const argv of [
+      ['db.example.com:5432', '-p', '6432'],
+      ['--server-host', 'db.internal', '--server-sslmode', 'verify-full', '--server-sslrootcert', 'system'],
+      ['--demo'],
+      ['db.example.com', '--override-auth', '--redact-passwords'],
+      ['db.example.com', '--client-ca'],
+      ['db.example.com', '--log-forwarded', 'none', '--query-log', '-', '--jsonl', 'trace.jsonl', '--pcap', 'trace.pcapng'],
+      ['--filter', 'queries'],
+      ['--filter', 'errors'],
+      ['--filter', 'Query,ErrorResponse'],
+      ['--filter', 'client'],
+      ['--filter', 'conn=3'],
+      ['--filter', 'conn=2-5'],
+      ['--filter', 'server and not DataRow'],
+    ]) {
       await configOf(argv);
     }
   });

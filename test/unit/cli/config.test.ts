@@ -40,6 +40,16 @@ describe('DEFAULTS', () => {
       verbose: false,
       maxValueBytes: 256,
       demo: false,
+      overrideAuth: false,
+      serverChannelBinding: 'prefer',
+      redactPasswords: false,
+      clientCa: false,
+      caDir: null,
+      jsonl: null,
+      pcap: null,
+      queryLog: null,
+      filter: null,
+      summary: false,
     } satisfies Config);
   });
 
@@ -189,9 +199,9 @@ describe('validateConfig', () => {
 });
 
 describe('buildConfig', () => {
-  it('fills defaults and resolves colour', () => {
+  it('fills defaults and resolves colour and the summary (on for a terminal)', () => {
     assert.deepEqual(buildConfig({}, {}, false), DEFAULTS);
-    assert.deepEqual(buildConfig({}, {}, true), { ...DEFAULTS, colour: true });
+    assert.deepEqual(buildConfig({}, {}, true), { ...DEFAULTS, colour: true, summary: true });
     assert.equal(buildConfig({ bw: true }, { FORCE_COLOR: '1' }, true).colour, false);
   });
 
@@ -202,10 +212,9 @@ describe('buildConfig', () => {
     assert.throws(() => buildConfig({ backend: 'db', serverHost: 'other' }, {}, false), /BACKEND or with --server-host, not both/);
   });
 
-  it('rejects the planned options, accepts their off forms', () => {
-    assert.throws(() => buildConfig({ overrideAuth: true }, {}, false), /^ConfigError: --override-auth is not available yet in this version of pgscope \(it is planned\)$/);
-    assert.throws(() => buildConfig({ redactPasswords: true }, {}, false), /--redact-passwords is not available yet/);
-    assert.throws(() => buildConfig({ serverChannelBinding: 'prefer' }, {}, false), /--server-channel-binding is not available yet/);
+  it('accepts override-auth, channel binding and redaction', () => {
+    const c = buildConfig({ overrideAuth: true, redactPasswords: true, serverChannelBinding: 'require' }, {}, false);
+    assert.deepEqual([c.overrideAuth, c.redactPasswords, c.serverChannelBinding], [true, true, 'require']);
     assert.deepEqual(buildConfig({ overrideAuth: false, redactPasswords: false }, {}, false), DEFAULTS);
   });
 

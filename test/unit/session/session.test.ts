@@ -43,11 +43,11 @@ describe('Session', () => {
     const connect = a2.find((a) => a.type === 'connect-server');
     assert.deepEqual(connect, { type: 'connect-server', host: 'db1', port: 5432 });
     // prefer + the client used SSLRequest → pgscope sends its own SSLRequest to the server.
-    const a3 = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const a3 = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     assert.deepEqual(sent(a3, 'send-server'), SSL_REQUEST);
     const a4 = s.handle({ type: 'server-data', bytes: Buffer.from('S') });
     assert.deepEqual(a4.find((a) => a.type === 'start-server-tls'), { type: 'start-server-tls', host: 'db1', alpn: false });
-    const a5 = s.handle({ type: 'server-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: null } });
+    const a5 = s.handle({ type: 'server-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: null }, certificate: null });
     assert.deepEqual(sent(a5, 'send-server'), STARTUP, 'the StartupMessage goes on unchanged');
   });
 
@@ -82,7 +82,7 @@ describe('Session', () => {
     assert.deepEqual(a.find((x) => x.type === 'start-client-tls'), { type: 'start-client-tls', initial: hello, direct: true });
     s.handle({ type: 'client-tls-ready', info: { protocol: 'TLSv1.3', cipher: 'X', sni: null, alpn: 'postgresql' } });
     s.handle({ type: 'client-data', bytes: STARTUP });
-    const b = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const b = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     assert.deepEqual(b.find((x) => x.type === 'start-server-tls'), { type: 'start-server-tls', host: 'db', alpn: true });
   });
 
@@ -99,7 +99,7 @@ describe('Session', () => {
   it('fails with an ErrorResponse (FATAL 08001) when the server says N under require', () => {
     const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: true, requireEncryption: true, mode: 'require' } }), new CancelRegistry());
     s.handle({ type: 'client-data', bytes: STARTUP });
-    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     const a = s.handle({ type: 'server-data', bytes: Buffer.from('N') });
     const err = sent(a, 'send-client').toString('latin1');
     assert.match(err, /SFATAL\0VFATAL\0C08001\0M[^\0]*does not support SSL/);
@@ -109,7 +109,7 @@ describe('Session', () => {
   it('continues unencrypted when the server says N under prefer', () => {
     const s = new Session(1, settings({ serverHost: 'db' }), new CancelRegistry());
     s.handle({ type: 'client-data', bytes: STARTUP });
-    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     const a = s.handle({ type: 'server-data', bytes: Buffer.from('N') });
     assert.deepEqual(sent(a, 'send-server'), STARTUP);
   });
@@ -125,7 +125,7 @@ describe('Session', () => {
     const cancels = new CancelRegistry();
     const s = new Session(7, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), cancels);
     s.handle({ type: 'client-data', bytes: STARTUP });
-    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     const key = msg('K', int32(4242), Buffer.from([1, 2, 3, 4]));
     const fromServer = Buffer.concat([msg('R', int32(0)), key, msg('Z', 'I')]);
     // Split mid-message: forwarding must not wait for message boundaries.
@@ -145,7 +145,7 @@ describe('Session', () => {
   it('sends the client an ErrorResponse when the server vanishes at a message boundary', () => {
     const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
     s.handle({ type: 'client-data', bytes: STARTUP });
-    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     s.handle({ type: 'server-data', bytes: Buffer.concat([msg('R', int32(0)), msg('Z', 'I')]) });
     s.handle({ type: 'client-data', bytes: msg('Q', cstr('SELECT pg_sleep(10)')) });
     const a = s.handle({ type: 'server-closed' });
@@ -162,14 +162,14 @@ describe('Session', () => {
 
     const busy = new Session(2, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
     busy.handle({ type: 'client-data', bytes: STARTUP });
-    busy.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    busy.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     assert.deepEqual(busy.handle({ type: 'setup-timeout', seconds: 60 }), []);
   });
 
   it('says so when a connection ends inside a message', () => {
     const s = new Session(1, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
     s.handle({ type: 'client-data', bytes: STARTUP });
-    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     const big = msg('D', int32(1), Buffer.alloc(100));
     s.handle({ type: 'server-data', bytes: big.subarray(0, 20) });
     const a = s.handle({ type: 'client-closed' });
@@ -184,7 +184,7 @@ describe('Session', () => {
         s.handle({ type: 'client-data', bytes: STARTUP.subarray(prev, c) });
         prev = c;
       }
-      const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+      const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
       assert.deepEqual(sent(a, 'send-server'), STARTUP, `cut at ${cuts.join(',')}`);
     }
   });
@@ -195,7 +195,7 @@ describe('Session', () => {
     s.handle({ type: 'client-data', bytes: cancel.subarray(0, 4) });
     const b = s.handle({ type: 'client-data', bytes: Buffer.concat([cancel.subarray(4), Buffer.from('junk')]) });
     assert.match(logText(b), /4 byte\(s\) after the CancelRequest ignored/);
-    const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432 });
+    const a = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
     assert.deepEqual(sent(a, 'send-server'), cancel);
   });
 

@@ -1,0 +1,43 @@
+import type { ProxyEvent } from '../../session/events.js';
+import { printNode, type FilterNode } from './ast.js';
+import { evaluate, factsOf, F, U, type Facts } from './evaluate.js';
+import { parseExpression } from './parser.js';
+
+export { FilterError } from './filter-error.js';
+
+/** A parsed --filter: which events reach the message outputs (forwarding never looks at it). */
+export interface Filter {
+  matches(ev: ProxyEvent): boolean;
+  /** The expression as given. */
+  readonly source: string;
+  /** The expression in canonical form: names as the codec spells them, needed parentheses only. */
+  readonly canonical: string;
+}
+
+class ParsedFilter implements Filter {
+  /** Reused for every event: matching allocates nothing for most messages. */
+  private readonly facts: Facts = { conn: null, sender: null, name: null, sub: [], named: false, query: U, error: U };
+
+  constructor(
+    readonly source: string,
+    private readonly root: FilterNode,
+  ) {}
+
+  get canonical(): string {
+    return printNode(this.root);
+  }
+
+  matches(ev: ProxyEvent): boolean {
+    return evaluate(this.root, factsOf(ev, this.facts)) !== F;
+  }
+}
+
+/** Parse a --filter expression; throws FilterError (position, what was expected) when it is not one. */
+export function parseFilter(expr: string): Filter {
+  return new ParsedFilter(expr, parseExpression(expr));
+}
+
+/** The start-up line that says a filter is on, e.g. `--filter: showing only server and not DataRow`. */
+export function describeFilter(f: Filter): string {
+  return `--filter: showing only ${f.canonical}`;
+}

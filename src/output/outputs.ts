@@ -1,0 +1,134 @@
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { ProxyEvent, Sink } from '../session/events.js';
+import { FilterError, parseFilter, describeFilter, type Filter } from './filter/filter.js';
+import { JsonlSink } from './jsonl/jsonl-sink.js';
+import { LineWriter } from './line-writer.js';
+import { OutputFile } from './output-file.js';
+import { PcapngSink } from './pcapng/index.js';
+import { QueryLogSink } from './query-log/index.js';
+import { StatementStage } from './statement-stage.js';
+import { COLOUR, MONOCHROME } from './style.js';
+import { SummarySink } from './summary/index.js';
+import { TextLog } from './text-log.js';
+
+/**
+ * All of pgscope's outputs, fed by the same events: the text log (annotated or raw), and
+ * on request JSON lines, pcapng, the query log and the summary. Each costs nothing unless
+ * asked for: the statement tracker runs only when something shows its results (typed
+ * values in the annotated log, statements in the query log, JSON lines or summary), and
+ * sessions emit the plaintext bytes ('wire' events) only for pcapng.
+ */
+export interface Outputs {
+  log(ev: ProxyEvent): void;
+  /** One line in the text log (pgscope's own status, not tied to a connection). */
+  status(text: string, level?: 'info' | 'warn' | 'error'): void;
+  flush(): void;
+  close(): Promise<void>;
+  /** The summary so far, or null without --summary. */
+  summary(): string | null;
+  /** Sessions must emit 'wire' events. */
+  readonly wire: boolean;
+  /** Where the text log goes: --logfile, standard output, or standard error when another output took standard output. */
+  readonly textLogTarget: 'logfile' | 'stdout' | 'stderr';
+  /** What --filter keeps, in words, or null. */
+  readonly filterDescription: string | null;
+}
+
+/** Check --filter at start-up: a bad expression is a mistake in the command line. */
+export function checkFilter(expr: string | null): Filter | null {
+  if (expr === null) return null;
+  try {
+    return parseFilter(expr);
+  } catch (e) {
+    if (e instanceof FilterError) throw new ConfigError(`--filter: ${e.message}`);
+    throw e;
+  }
+}
+
+export interface OutputOptions {
+  /** Writes the text log (the proxy's guarded writer for --logfile / stdout / stderr: see textLogTarget). */
+  writeText: (text: string) => void;
+  /** Warnings about outputs (a file that cannot be written any more): to stderr by default. */
+  warn: (text: string) => void;
+}
+
+export function openOutputs(config: Config, opts: OutputOptions): Outputs {
+  const filter = checkFilter(config.filter);
+  const style = config.colour ? COLOUR : MONOCHROME;
+  const files: OutputFile[] = [];
+  const open = (flag: string, path: string): OutputFile => {
+    const f = OutputFile.open(flag, path, opts.warn);
+    files.push(f);
+    return f;
+  };
+
+  const sinks: Sink[] = [];
+  const textLines = new LineWriter(opts.writeText);
+  // An output that took standard output moves the text log to standard error (unless --logfile).
+  const text = new TextLog(textLines, { forwarded: config.logForwarded, style, maxValueBytes: config.maxValueBytes, verbose: config.verbose, redact: config.redactPasswords });
+  sinks.push(filter ? filtered(text, textLines, filter) : { write: (ev) => text.write(ev), flush: () => textLines.flush(), close: () => textLines.flush() });
+
+  if (config.jsonl !== null) {
+    const f = open('--jsonl', config.jsonl);
+    const lines = new LineWriter((t) => f.writeText(t));
+    const jsonl = new JsonlSink(lines, { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024), filter });
+    sinks.push(jsonl);
+  }
+  if (config.queryLog !== null) {
+    const f = open('--query-log', config.queryLog);
+    const lines = new LineWriter((t) => f.writeText(t));
+    sinks.push(new QueryLogSink(lines, { redact: config.redactPasswords, style: config.queryLog === '-' ? style : MONOCHROME }));
+  }
+  if (config.pcap !== null) {
+    const f = open('--pcap', config.pcap);
+    sinks.push(new PcapngSink({ write: (b) => f.writeBytes(b) }, { redact: config.redactPasswords }));
+  }
+  const summary = config.summary ? new SummarySink({ style }) : null;
+  if (summary) sinks.push(summary);
+
+  const fanOut = (ev: ProxyEvent): void => {
+    for (const s of sinks) s.write(ev);
+  };
+  const needStatements = config.logForwarded === 'annotated' || config.jsonl !== null || config.queryLog !== null || summary !== null;
+  const stage = needStatements ? new StatementStage(fanOut, { redact: config.redactPasswords }) : null;
+  const log = stage ? (ev: ProxyEvent): void => stage.write(ev) : fanOut;
+
+  let closed = false;
+  return {
+    log,
+    status(t, level = 'info') {
+      log({ kind: 'status', conn: null, time: Date.now(), level, text: t });
+    },
+    flush() {
+      for (const s of sinks) s.flush();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const s of sinks) await s.close();
+      for (const f of files) f.close();
+    },
+    summary: () => (summary ? summary.render() : null),
+    wire: config.pcap !== null,
+    textLogTarget: textLogTarget(config),
+    filterDescription: filter ? describeFilter(filter) : null,
+  };
+}
+
+/** The text log behind --filter: rejected events never reach it. */
+function filtered(text: TextLog, lines: LineWriter, filter: Filter): Sink {
+  return {
+    write(ev) {
+      if (filter.matches(ev)) text.write(ev);
+    },
+    flush: () => lines.flush(),
+    close: () => lines.flush(),
+  };
+}
+
+/** --jsonl - and --query-log - take standard output; the text log then goes to standard error. */
+export function textLogTarget(config: Config): 'logfile' | 'stdout' | 'stderr' {
+  if (config.logfile) return 'logfile';
+  return config.jsonl === '-' || config.queryLog === '-' ? 'stderr' : 'stdout';
+}

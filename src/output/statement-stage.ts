@@ -1,0 +1,102 @@
+import { redactRecord, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
+import type { Label, ProxyEvent } from '../session/events.js';
+
+export interface StatementStageOptions {
+  /** --redact-passwords: records carry no password literal and no parameter of such statements. */
+  redact: boolean;
+  /** Reads values as their types (default: src/protocol/values' decodeValue); for tests. */
+  decode?: DecodeValue;
+}
+
+/**
+ * The client's conversation: forwarded traffic, plus what pgscope itself said to the
+ * client or consumed from it (--override-auth authentication), which the tracker ignores.
+ */
+const CONVERSATION: ReadonlySet<Label> = new Set<Label>(['client -> server', 'server -> client', 'client -> script', 'script -> client']);
+
+/**
+ * Sits in front of the sinks: feeds every message of each client's conversation to that
+ * connection's StatementTracker BEFORE passing the event on, so the typed values it adds
+ * to Bind and DataRow spans reach every sink; then emits a 'statement' event per completed
+ * statement. Everything else passes through unchanged. It never throws: a tracker that
+ * fails stops tracking its connection, with one warning.
+ */
+export class StatementStage {
+  private readonly trackers = new Map<number, StatementTracker>();
+  /** Connections whose tracking failed (a bug, or a framing error that lost the message boundaries). */
+  private readonly disabled = new Set<number>();
+
+  constructor(
+    private readonly next: (ev: ProxyEvent) => void,
+    private readonly opts: StatementStageOptions = { redact: false },
+  ) {}
+
+  write(ev: ProxyEvent): void {
+    if (ev.kind === 'codec' && CONVERSATION.has(ev.label)) {
+      const records = this.observe(ev);
+      this.next(ev);
+      this.emit(ev.conn, ev.time, records);
+      return;
+    }
+    if (ev.kind === 'connection' && ev.phase === 'closed') {
+      const records = this.finish(ev.conn, ev.time);
+      // Statements first: sinks may summarise a connection when they see it close.
+      this.emit(ev.conn, ev.time, records);
+      this.next(ev);
+      return;
+    }
+    this.next(ev);
+  }
+
+  private observe(ev: Extract<ProxyEvent, { kind: 'codec' }>): ReturnType<StatementTracker['observe']> {
+    if (this.disabled.has(ev.conn)) return [];
+    try {
+      if (ev.event.kind === 'error') {
+        // After a framing error the codec cannot find message boundaries again.
+        return this.disable(ev.conn, ev.time, 'the conversation can no longer be decoded');
+      }
+      if (ev.event.kind !== 'message') return [];
+      let t = this.trackers.get(ev.conn);
+      if (!t) {
+        t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode });
+        this.trackers.set(ev.conn, t);
+      }
+      return t.observe(ev.event.message, ev.time);
+    } catch (e) {
+      return this.disable(ev.conn, ev.time, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private disable(conn: number, time: number, why: string): ReturnType<StatementTracker['end']> {
+    const t = this.trackers.get(conn);
+    this.trackers.delete(conn);
+    this.disabled.add(conn);
+    this.next({ kind: 'status', conn, time, level: 'warn', text: `statement tracking stopped for this connection: ${why}` });
+    try {
+      return t ? t.end(time) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private finish(conn: number, time: number): ReturnType<StatementTracker['end']> {
+    this.disabled.delete(conn);
+    const t = this.trackers.get(conn);
+    if (!t) return [];
+    this.trackers.delete(conn);
+    try {
+      const unanswered = t.unanswered();
+      if (unanswered.length > 0) {
+        const first = unanswered[0]!.replace(/\s+/g, ' ').slice(0, 120);
+        this.next({ kind: 'status', conn, time, level: 'info', text: `closed with ${unanswered.length === 1 ? 'a statement' : `${unanswered.length} statements`} unanswered (not in the query log): ${first}` });
+      }
+      return t.end(time);
+    } catch {
+      return [];
+    }
+  }
+
+  private emit(conn: number, time: number, records: ReturnType<StatementTracker['end']>): void {
+    for (const r of records) this.next({ kind: 'statement', conn, time, record: this.opts.redact ? redactRecord(r) : r });
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Statements of a connection, from its decoded conversation: the tracker that matches
+ * requests to responses and types values, and the SQL helpers the outputs share
+ * (normalisation for the summary, password redaction). Pure: no I/O.
+ */
+export { StatementTracker, type TrackerOptions } from './tracker.js';
+export { affectedRows, statementOutcome, type Outcome } from './command-tag.js';
+export { normaliseSql } from './normalise.js';
+export { carriesPassword, redactRecord, redactSql, REDACTED } from './redact.js';
+export { isEmptySql, splitStatements } from './sql-split.js';
+export type { DecodeValue } from './typed-values.js';

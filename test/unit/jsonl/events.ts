@@ -1,0 +1,34 @@
+import { Conversation } from '../../../src/protocol/conversation.js';
+import type { CodecEvent } from '../../../src/protocol/types.js';
+import type { ProxyEvent } from '../../../src/session/events.js';
+import { JsonlSink, type JsonlOptions } from '../../../src/output/jsonl/jsonl-sink.js';
+import { LineWriter } from '../../../src/output/line-writer.js';
+import type { Fixture } from '../../helpers/fixtures.js';
+
+/** A start time with sub-millisecond digits, as the proxy's clock gives them. */
+export const T0 = 1795223564693.123;
+
+/** A recorded conversation as the proxy would report it: codec events of connection `conn`, 1.5 µs apart. */
+export function fixtureEvents(f: Fixture, conn = 1, conv = new Conversation()): ProxyEvent[] {
+  const out: ProxyEvent[] = [];
+  let n = 0;
+  for (const c of f.chunks) {
+    for (const event of conv.push(c.dir, c.bytes)) {
+      out.push({ kind: 'codec', conn, time: T0 + 0.0015 * n++, label: c.dir === 'frontend' ? 'client -> server' : 'server -> client', event });
+    }
+  }
+  return out;
+}
+
+export function codecOf(ev: ProxyEvent): CodecEvent | null {
+  return ev.kind === 'codec' ? ev.event : null;
+}
+
+/** Run events through a JsonlSink and return everything it wrote. */
+export function renderJsonl(events: ProxyEvent[], opts: JsonlOptions): string {
+  let text = '';
+  const sink = new JsonlSink(new LineWriter((t) => (text += t)), opts);
+  for (const ev of events) sink.write(ev);
+  sink.close();
+  return text;
+}
