@@ -58,20 +58,27 @@ export interface BannerInfo {
   database: string;
   /** The client leg is plaintext (--client-deny-ssl). */
   clientPlaintext: boolean;
+  /** --override-auth: pgscope authenticates to the server itself, so the client keeps its channel_binding default. */
+  overrideAuth?: boolean;
   /** Seconds since pgscope started. */
   readyAfter: number;
+}
+
+/** SCRAM-SHA-256-PLUS fails through a man in the middle, unless pgscope does the authentication itself. */
+function channelBinding(b: BannerInfo, sep: string): string {
+  return b.overrideAuth ? '' : `${sep}channel_binding=disable`;
 }
 
 /** The psql command line to paste. */
 export function psqlCommand(b: BannerInfo): string {
   const host = clientHost(b.listenIp);
-  return `PGPASSWORD=${b.password} psql "host=${host} port=${b.listenPort} user=${b.user} dbname=${b.database} sslmode=${b.clientPlaintext ? 'disable' : 'require'} channel_binding=disable"`;
+  return `PGPASSWORD=${b.password} psql "host=${host} port=${b.listenPort} user=${b.user} dbname=${b.database} sslmode=${b.clientPlaintext ? 'disable' : 'require'}${channelBinding(b, ' ')}"`;
 }
 
 /** What `pgscope --demo` prints once everything runs. */
 export function demoBanner(b: BannerInfo): string {
   const host = clientHost(b.listenIp);
-  const url = `postgresql://${b.user}:${b.password}@${host.includes(':') ? `[${host}]` : host}:${b.listenPort}/${b.database}?sslmode=${b.clientPlaintext ? 'disable' : 'require'}&channel_binding=disable`;
+  const url = `postgresql://${b.user}:${b.password}@${host.includes(':') ? `[${host}]` : host}:${b.listenPort}/${b.database}?sslmode=${b.clientPlaintext ? 'disable' : 'require'}${channelBinding(b, '&')}`;
   return [
     '',
     `pgscope --demo: a throwaway ${b.version} server runs on ${fmtHostPort('127.0.0.1', b.serverPort)} (TLS with a certificate made just now,`,
@@ -84,7 +91,9 @@ export function demoBanner(b: BannerInfo): string {
     '',
     `then try  SELECT * FROM demo.items;  and watch every message appear here, annotated.`,
     `(Any libpq client works too: ${url})`,
-    'channel_binding=disable because SCRAM channel binding exists to detect a man in the middle, which pgscope is (the planned --override-auth will lift this).',
+    b.overrideAuth
+      ? 'pgscope authenticates to the server itself (--override-auth): psql gives it the password in cleartext.'
+      : 'channel_binding=disable because SCRAM channel binding exists to detect a man in the middle, which pgscope is (or start with --demo --override-auth: pgscope then authenticates to the server itself).',
     `Ready after ${b.readyAfter.toFixed(1)} s. Ctrl-C stops pgscope and the server and deletes its files.`,
     '',
     '',
@@ -194,6 +203,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
         password: server.password,
         database: server.database,
         clientPlaintext: config.clientDenySsl,
+        overrideAuth: config.overrideAuth,
         readyAfter: process.uptime(),
       }),
     );

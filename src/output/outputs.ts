@@ -90,7 +90,8 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
   const fanOut = (ev: ProxyEvent): void => {
     for (const s of sinks) s.write(ev);
   };
-  const needStatements = config.logForwarded === 'annotated' || config.jsonl !== null || config.queryLog !== null || summary !== null;
+  // --redact-passwords needs the stage too: it marks SQL carrying a password as secret.
+  const needStatements = config.logForwarded !== 'none' || config.jsonl !== null || config.queryLog !== null || config.pcap !== null || summary !== null || config.redactPasswords;
   const stage = needStatements ? new StatementStage(fanOut, { redact: config.redactPasswords }) : null;
   const log = stage ? (ev: ProxyEvent): void => stage.write(ev) : fanOut;
 

@@ -1,3 +1,4 @@
+import { hasSecret } from '../protocol/inspect.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import { quoteBounded } from './escape.js';
 
@@ -14,5 +15,11 @@ export function rawMessage(msg: DecodedMessage, opts: RawOptions = {}): string {
   if (opts.redact && f.direction === 'frontend' && f.type === 'p') {
     return `"p" + <redacted ${f.size - 1} bytes>`;
   }
+  // Any other message holding a secret (a cancel key, SQL carrying a password): the type
+  // byte stays, the rest goes, since raw bytes cannot hide one field.
+  if (opts.redact && hasSecret(msg.spans)) {
+    return f.type ? `${JSON.stringify(f.type)} + <redacted ${f.size - 1} bytes>` : `<redacted ${f.size} bytes>`;
+  }
   return quoteBounded(f.bytes, opts.maxBytes ?? 4096, f.size);
 }
+

@@ -1,4 +1,5 @@
-import { redactRecord, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
+import { carriesPassword, redactRecord, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
+import type { DecodedMessage } from '../protocol/types.js';
 import type { Label, ProxyEvent } from '../session/events.js';
 
 export interface StatementStageOptions {
@@ -56,6 +57,7 @@ export class StatementStage {
         return this.disable(ev.conn, ev.time, 'the conversation can no longer be decoded');
       }
       if (ev.event.kind !== 'message') return [];
+      if (this.opts.redact) markSqlPasswords(ev.event.message);
       let t = this.trackers.get(ev.conn);
       if (!t) {
         t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode });
@@ -98,5 +100,19 @@ export class StatementStage {
 
   private emit(conn: number, time: number, records: ReturnType<StatementTracker['end']>): void {
     for (const r of records) this.next({ kind: 'statement', conn, time, record: this.opts.redact ? redactRecord(r) : r });
+  }
+}
+
+/**
+ * --redact-passwords: SQL that carries a password (ALTER ROLE … PASSWORD '…', a
+ * subscription's connection string) is a secret like a PasswordMessage. Its text span is
+ * marked so, before any sink sees it: the annotated and raw logs, JSON lines and pcapng
+ * all hide it; the statement records keep the SQL with only the literal replaced.
+ */
+function markSqlPasswords(msg: DecodedMessage): void {
+  const f = msg.frame;
+  if (f.direction !== 'frontend' || (f.type !== 'Q' && f.type !== 'P')) return;
+  for (const span of msg.spans) {
+    if ((span.name === 'query' || span.name === 'query string') && typeof span.value === 'string' && carriesPassword(span.value)) span.secret = true;
   }
 }

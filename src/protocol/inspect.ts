@@ -1,4 +1,4 @@
-import type { DecodedMessage } from './types.js';
+import type { DecodedMessage, Span } from './types.js';
 
 /**
  * The fields of an ErrorResponse or NoticeResponse by their one-letter code
@@ -13,4 +13,13 @@ export function errorFields(m: DecodedMessage): Record<string, string> {
     if (typeof code === 'string' && typeof value === 'string') out[code] = value;
   }
   return out;
+}
+
+/** True when any span, at any depth, is marked secret (outputs redact such messages). */
+export function hasSecret(spans: Span[]): boolean {
+  for (const s of spans) {
+    if (s.secret) return true;
+    if (s.children && hasSecret(s.children)) return true;
+  }
+  return false;
 }

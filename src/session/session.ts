@@ -429,12 +429,7 @@ export class Session {
 
   private startForwarding(): void {
     this.phase = 'forwarding';
-    const pending = Buffer.concat(this.pendingToServer);
-    this.pendingToServer = [];
-    if (pending.length) {
-      this.out.push({ type: 'send-server', bytes: pending, forwarded: true });
-      this.forwarded('client -> server', pending.length);
-    }
+    this.sendHeldToServer();
     if (this.cancelOnly) {
       this.status('info', 'CancelRequest forwarded');
       this.close('CancelRequest forwarded');
@@ -442,6 +437,15 @@ export class Session {
     }
     const override = this.settings.overrideAuth;
     if (override && this.startupFrame) this.beginAuth(override.channelBinding, this.startupFrame);
+  }
+
+  /** The client's bytes held while the server leg was not ready, in order. */
+  private sendHeldToServer(): void {
+    const held = Buffer.concat(this.pendingToServer);
+    this.pendingToServer = [];
+    if (held.length === 0) return;
+    this.out.push({ type: 'send-server', bytes: held, forwarded: true });
+    this.forwarded('client -> server', held.length);
   }
 
   // --- --override-auth -------------------------------------------------------------
@@ -486,12 +490,7 @@ export class Session {
         this.phase = 'forwarding';
         this.auth = null;
         this.authConv = null;
-        const held = Buffer.concat(this.pendingToServer);
-        this.pendingToServer = [];
-        if (held.length) {
-          this.out.push({ type: 'send-server', bytes: held, forwarded: true });
-          this.forwarded('client -> server', held.length);
-        }
+        this.sendHeldToServer();
         // AuthenticationOk and whatever follows it in this chunk: ordinary forwarded traffic now.
         const after = m.frame.offset + m.frame.size - (conv.backend.offset - bytes.length);
         this.forward('backend', Buffer.concat([m.frame.bytes, bytes.subarray(Math.max(0, after))]));

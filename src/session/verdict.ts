@@ -40,6 +40,6 @@ export function securityVerdict(v: VerdictInput): SecurityVerdict {
     case 'local-ca':
       return { ...base, exposure: 'unknown', sentence: `the client accepted a certificate from pgscope's local CA${gave}: either it verifies against that CA because you told it to (sslrootcert), or it verifies nothing and would accept any man in the middle — pgscope cannot tell which.${binding}` };
     case 'user-certificate':
-      return { ...base, exposure: 'unknown', sentence: `the client accepted the certificate given with --client-ssl-cert${gave}; whether it verified it cannot be seen from here.${binding || ' '}To be safe against a man in the middle, ${fix}.`.replace(/\s+$/, '') };
+      return { ...base, exposure: 'unknown', sentence: `the client accepted the certificate given with --client-ssl-cert${gave}; whether it verified it cannot be seen from here.${binding} To be safe against a man in the middle, ${fix}.`.replace(/\s+$/, '') };
   }
 }

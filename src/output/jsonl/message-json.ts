@@ -1,3 +1,4 @@
+import { hasSecret } from '../../protocol/inspect.js';
 import type { DecodedMessage, Span } from '../../protocol/types.js';
 import { jsonValue } from './json-value.js';
 
@@ -81,11 +82,4 @@ function fieldJson(s: Span, hideSecrets: boolean, maxBytes: number): JsonField {
   return j;
 }
 
-/** True when any span, at any depth, is marked secret. */
-export function hasSecret(spans: Span[]): boolean {
-  for (const s of spans) {
-    if (s.secret) return true;
-    if (s.children && hasSecret(s.children)) return true;
-  }
-  return false;
-}
+export { hasSecret };

@@ -80,15 +80,23 @@ export class OverrideAuth {
         }
         return { kind: 'done', summary: this.facts.mechanism ? `authenticated to the server with ${this.facts.mechanism}` : `the server let pgscope in without a password (${this.facts.serverMethod === 'AuthenticationOk' ? 'trust' : this.facts.serverMethod})` };
       case 3:
-        return this.needPassword({ code }, 'the server asks for a cleartext password');
-      case 5: {
-        const salt = valueOf(msg.spans, 'salt');
-        if (!Buffer.isBuffer(salt)) return { kind: 'fail', message: 'AuthenticationMD5Password without a salt', code: '08P01' };
-        return this.needPassword({ code, salt: Buffer.from(salt) }, 'the server asks for an MD5 password hash');
-      }
+      case 5:
+        if (this.opts.policy === 'require') {
+          // As libpq's channel_binding=require: refused before any password is asked for or
+          // sent, since whoever sits on an unverified server leg would receive it.
+          return { kind: 'fail', message: `--server-channel-binding require: the server asks for ${code === 3 ? 'a cleartext password' : 'an MD5 password hash'}, which cannot do channel binding (no password was sent)`, code: '28000' };
+        }
+        if (code === 3) return this.needPassword({ code }, 'the server asks for a cleartext password');
+        return this.md5Request(msg);
       case 10: {
         const mechanisms = collect(msg.spans, 'mechanism');
         this.facts.offered = mechanisms;
+        if (this.opts.policy === 'require') {
+          // Refused before the client is asked for a password it would give for nothing.
+          const { binding, problem } = this.bindingData();
+          const choice = chooseMechanism(mechanisms, this.opts.serverTls, binding !== null, 'require');
+          if (!choice.ok) return { kind: 'fail', message: problem ? `${choice.why} (${problem})` : choice.why, code: '28000' };
+        }
         return this.needPassword({ code, mechanisms }, `the server offers SASL ${mechanisms.join(', ')}`);
       }
       case 11:
@@ -119,6 +127,12 @@ export class OverrideAuth {
     return this.startScram(p.mechanisms ?? [], password);
   }
 
+  private md5Request(msg: DecodedMessage): AuthStep {
+    const salt = valueOf(msg.spans, 'salt');
+    if (!Buffer.isBuffer(salt)) return { kind: 'fail', message: 'AuthenticationMD5Password without a salt', code: '08P01' };
+    return this.needPassword({ code: 5, salt: Buffer.from(salt) }, 'the server asks for an MD5 password hash');
+  }
+
   private needPassword(p: { code: number; salt?: Buffer; mechanisms?: string[] }, why: string): AuthStep {
     if (this.password) {
       // A second request in the same exchange (it does not happen with PostgreSQL):
@@ -130,16 +144,18 @@ export class OverrideAuth {
     return { kind: 'ask-client', why };
   }
 
-  private startScram(mechanisms: string[], password: Buffer): AuthStep {
-    let binding: Buffer | null = null;
-    let bindProblem: string | null = null;
-    if (this.opts.serverTls && this.opts.serverCertificate) {
-      try {
-        binding = tlsServerEndPoint(this.opts.serverCertificate);
-      } catch (e) {
-        bindProblem = e instanceof Error ? e.message : String(e);
-      }
+  /** tls-server-end-point data of the server's certificate, or why there is none. */
+  private bindingData(): { binding: Buffer | null; problem: string | null } {
+    if (!this.opts.serverTls || !this.opts.serverCertificate) return { binding: null, problem: null };
+    try {
+      return { binding: tlsServerEndPoint(this.opts.serverCertificate), problem: null };
+    } catch (e) {
+      return { binding: null, problem: e instanceof Error ? e.message : String(e) };
     }
+  }
+
+  private startScram(mechanisms: string[], password: Buffer): AuthStep {
+    const { binding, problem: bindProblem } = this.bindingData();
     const choice = chooseMechanism(mechanisms, this.opts.serverTls, binding !== null, this.opts.policy);
     if (!choice.ok) return { kind: 'fail', message: bindProblem ? `${choice.why} (${bindProblem})` : choice.why, code: '28000' };
     this.facts.mechanism = choice.mechanism;

@@ -26,6 +26,12 @@ describe('--demo banner', () => {
     assert.equal(psqlCommand({ ...info, clientPlaintext: true, listenPort: 6432 }), 'PGPASSWORD=Xy3kPq9RmT4vWz2bNc7d psql "host=localhost port=6432 user=postgres dbname=demo sslmode=disable channel_binding=disable"');
   });
 
+  it('with --override-auth, keeps psql\'s channel_binding default (pgscope authenticates to the server itself)', () => {
+    assert.equal(psqlCommand({ ...info, overrideAuth: true }), 'PGPASSWORD=Xy3kPq9RmT4vWz2bNc7d psql "host=localhost port=5432 user=postgres dbname=demo sslmode=require"');
+    assert.match(demoBanner({ ...info, overrideAuth: true }), /--override-auth/);
+    assert.doesNotMatch(demoBanner({ ...info, overrideAuth: true }), /channel_binding=disable/);
+  });
+
   it('names localhost for loopback and wildcard addresses, else the address itself', () => {
     for (const ip of ['127.0.0.1', '0.0.0.0', '::', '::1']) assert.equal(clientHost(ip), 'localhost');
     assert.equal(clientHost('192.0.2.7'), '192.0.2.7');

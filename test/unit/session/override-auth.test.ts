@@ -242,10 +242,16 @@ describe('Session with --override-auth', () => {
 
   it('--server-channel-binding require: fails clearly against a server leg without TLS, and against trust', () => {
     const s = connected({ overrideAuth: { channelBinding: 'require' } });
-    s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
-    const a = s.handle({ type: 'client-data', bytes: passwordMessage(PASSWORD) });
+    const a = s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
     assert.match(sent(a, 'send-client').toString('latin1'), /--server-channel-binding require: the server leg is not encrypted/);
-    assert.equal(sent(a, 'send-server').length, 0, 'no password sent');
+    assert.doesNotMatch(sent(a, 'send-client').toString('latin1'), /^R/, 'the client is not asked for a password');
+    assert.equal(sent(a, 'send-server').length, 0, 'nothing sent to the server');
+
+    for (const request of [auth(3), auth(5, Buffer.from([1, 2, 3, 4]))]) {
+      const u = connected({ overrideAuth: { channelBinding: 'require' } });
+      const b = u.handle({ type: 'server-data', bytes: request });
+      assert.match(sent(b, 'send-client').toString('latin1'), /which cannot do channel binding \(no password was sent\)/);
+    }
 
     const t = connected({ overrideAuth: { channelBinding: 'require' } });
     const b = t.handle({ type: 'server-data', bytes: Buffer.concat([AUTH_OK, READY]) });

@@ -21,26 +21,8 @@ export const rejectsBinary = (oid: number, bytes: Buffer | number[]): void =>
 export const rejectsText = (oid: number, s: string | Buffer): void =>
   assert.equal(decodeValue(oid, 0, Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8')), null, `text ${JSON.stringify(s.toString())} as type OID ${oid} should not decode`);
 
-export const i16 = (v: number): Buffer => {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v);
-  return b;
-};
-export const i32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  return b;
-};
-export const u32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v);
-  return b;
-};
-export const i64 = (v: bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(v);
-  return b;
-};
+// Big-endian integers as the wire carries them: the shared builders of test/helpers/wire.ts.
+export { int16 as i16, int32 as i32, uint32 as u32, int64 as i64 } from '../../helpers/wire.js';
 export const f32 = (v: number): Buffer => {
   const b = Buffer.alloc(4);
   b.writeFloatBE(v);
