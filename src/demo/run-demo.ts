@@ -174,7 +174,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
     const plannedPort = await freePort();
     const [srv, prx] = await Promise.allSettled([
       startEmbeddedServer({ database: DEMO_DATABASE, setup: DEMO_SETUP, progress: note, port: plannedPort }),
-      startProxy(proxyConfig(plannedPort), { handleSignals: false }),
+      startProxy(proxyConfig(plannedPort), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false }),
     ]);
     if (srv.status === 'fulfilled') server = srv.value;
     if (prx.status === 'fulfilled') proxy = prx.value;
@@ -185,7 +185,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
       // Another process took the planned port meanwhile: the server runs on another one.
       await prx.value.stop();
       proxy = null;
-      proxy = await startProxy(proxyConfig(srv.value.port), { handleSignals: false });
+      proxy = await startProxy(proxyConfig(srv.value.port), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false });
     }
     server = srv.value;
     const p = proxy!;

@@ -30,6 +30,8 @@ export interface StartOptions {
   write?: (text: string) => void;
   /** Install SIGINT/SIGTERM handlers that stop the proxy (the CLI does; tests don't). */
   handleSignals?: boolean;
+  /** Print the summary on SIGUSR1 (implied by handleSignals; the demo, which stops by itself, asks for this alone). */
+  handleSummarySignal?: boolean;
 }
 
 /** The CLI's entry: run until stopped, return the exit status. */
@@ -211,14 +213,19 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     };
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
-    if (config.summary) {
-      // The summary so far, while pgscope keeps running (kill -USR1 <pid>).
-      process.on('SIGUSR1', () => {
-        outputs.flush();
-        const summary = outputs.summary();
-        if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
-      });
-    }
+  }
+  if (opts.handleSignals || opts.handleSummarySignal) {
+    // The summary so far, while pgscope keeps running (kill -USR1 <pid>). Always handled:
+    // Node's default for SIGUSR1 opens the inspector on 127.0.0.1:9229, which would let any
+    // local user run code in a process that holds decrypted traffic and passwords.
+    const onUsr1 = (): void => {
+      outputs.flush();
+      const summary = outputs.summary();
+      if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
+      else status('SIGUSR1: no summary to print (start pgscope with --summary)');
+    };
+    process.on('SIGUSR1', onUsr1);
+    void done.then(() => process.off('SIGUSR1', onUsr1));
   }
 
   const where = fmtHostPort(config.clientListenIp, listenPort);

@@ -4,7 +4,7 @@ import type { LineWriter } from '../line-writer.js';
 import { jsonBytes } from './json-value.js';
 import { messageJson } from './message-json.js';
 import { JSONL_VERSION } from './schema.js';
-import { epochMicros, isoMicros } from './time.js';
+import { epochMicros, isoMicros } from '../time.js';
 
 export interface JsonlOptions {
   /** --redact-passwords: no secret value and no raw bytes of a message holding one. */

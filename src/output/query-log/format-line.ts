@@ -1,4 +1,5 @@
 import { REDACTED, statementOutcome } from '../../protocol/statements/index.js';
+import { isoFromMs } from '../time.js';
 import { tokenize } from '../../protocol/statements/sql-lexer.js';
 import type { StatementRecord } from '../../session/events.js';
 import { MONOCHROME, type Style } from '../style.js';
@@ -27,7 +28,7 @@ import { MONOCHROME, type Style } from '../style.js';
 export function formatQueryLogLine(r: StatementRecord, style: Style = MONOCHROME): string {
   const head = [
     `#${r.conn}`.padEnd(4),
-    isoMicros(r.start),
+    isoFromMs(r.start),
     r.protocol.padEnd(8),
     `${millis(r.duration)} ms`,
     `ready ${r.untilReady === null ? '-'.padStart(10) + '   ' : `${millis(r.untilReady)} ms`}`,
@@ -62,18 +63,6 @@ function param(p: StatementRecord['params'][number]): string {
 /** ms with three decimals (microseconds), right-aligned. */
 function millis(ms: number): string {
   return ms.toFixed(3).padStart(10);
-}
-
-/** 2026-11-21T01:12:44.693412Z from ms since the epoch with a fraction. */
-export function isoMicros(ms: number): string {
-  let whole = Math.floor(ms);
-  let micros = Math.round((ms - whole) * 1000);
-  if (micros === 1000) {
-    whole += 1;
-    micros = 0;
-  }
-  const iso = new Date(whole).toISOString();
-  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
 }
 
 /** SQL on one line: whitespace runs outside quotes → one space; line breaks inside tokens → \n; -- comments → /* … *\/. */

@@ -19,7 +19,7 @@ export function normaliseSql(sql: string): string {
   const replaced: Token[] = tokens.map((t) =>
     t.kind === 'string' || t.kind === 'dollar' || t.kind === 'number' || isWord(t, 'TRUE') || isWord(t, 'FALSE') ? { kind: 'param', text: '?' } : t,
   );
-  const collapsed = collapseLists(replaced);
+  const collapsed = collapseLists(foldSigns(replaced, tokens));
   let out = '';
   let pendingSpace = false;
   for (const t of collapsed) {
@@ -34,6 +34,31 @@ export function normaliseSql(sql: string): string {
   out = out.replace(/\s*;\s*$/, '');
   return cut ? `${out}…` : out;
 }
+
+/**
+ * A sign in front of a number is part of the constant (`abs(-7)` and `abs(7)`, pgbench's
+ * `abalance + -484` and `+ 484` are the same statement), as pg_stat_statements folds it.
+ * It is a sign, not a subtraction, when what comes before it is not an operand: the start,
+ * an opening bracket, a comma, an operator, or a keyword such as SELECT or AND.
+ */
+function foldSigns(replaced: Token[], original: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < replaced.length; i++) {
+    const t = replaced[i]!;
+    if (t.kind === 'punct' && (t.text === '-' || t.text === '+') && original[i + 1]?.kind === 'number') {
+      let p = out.length - 1;
+      while (p >= 0 && out[p]!.kind === 'space') p--;
+      const before = p >= 0 ? out[p]! : null;
+      const operand = before !== null && (before.kind === 'param' || before.kind === 'quoted-ident' || (before.kind === 'punct' && (before.text === ')' || before.text === ']')) || (before.kind === 'word' && !SQL_KEYWORDS_BEFORE_OPERAND.has(before.text.toUpperCase())));
+      if (!operand) continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/** Words after which a '-' starts a negative number rather than a subtraction. */
+const SQL_KEYWORDS_BEFORE_OPERAND = new Set(['SELECT', 'WHERE', 'AND', 'OR', 'NOT', 'SET', 'VALUES', 'RETURNING', 'WHEN', 'THEN', 'ELSE', 'CASE', 'ON', 'BY', 'LIMIT', 'OFFSET', 'HAVING', 'IN', 'IS', 'LIKE', 'BETWEEN', 'AS', 'DEFAULT', 'ARRAY']);
 
 /** IN (?, ?, $3) → IN (...); ARRAY[?, ?] → ARRAY[...]. */
 function collapseLists(tokens: Token[]): Token[] {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatQueryLogLine, isoMicros, oneLine, QueryLogSink } from '../../../src/output/query-log/index.js';
+import { formatQueryLogLine, oneLine, QueryLogSink } from '../../../src/output/query-log/index.js';
+import { isoFromMs as isoMicros } from '../../../src/output/time.js';
 import { LineWriter } from '../../../src/output/line-writer.js';
 import { MONOCHROME } from '../../../src/output/style.js';
 import type { StatementRecord } from '../../../src/session/events.js';

@@ -26,8 +26,16 @@ describe('normaliseSql', () => {
   it('replaces literals of every kind, keeps parameters, NULL and the case of keywords', () => {
     assert.equal(
       normaliseSql("select *  from t\n where a = 'x''y' AND b = E'\\n' AND c = $tag$ab$tag$ AND d = 1.5e3 AND e = TRUE AND f IS NULL AND g = $1 AND h = -42;"),
-      'select * from t where a = ? AND b = ? AND c = ? AND d = ? AND e = ? AND f IS NULL AND g = $1 AND h = -?',
+      'select * from t where a = ? AND b = ? AND c = ? AND d = ? AND e = ? AND f IS NULL AND g = $1 AND h = ?',
     );
+  });
+
+  it('folds the sign of a negative constant into it, but keeps a subtraction', () => {
+    assert.equal(normaliseSql('SELECT abs(-7)'), normaliseSql('SELECT abs(7)'));
+    assert.equal(normaliseSql('UPDATE a SET b = b + -484 WHERE id = 1'), 'UPDATE a SET b = b + ? WHERE id = ?');
+    assert.equal(normaliseSql('SELECT * FROM t WHERE id IN (1, -2, 3)'), 'SELECT * FROM t WHERE id IN (...)');
+    assert.equal(normaliseSql('SELECT x - 3 FROM t'), 'SELECT x - ? FROM t');
+    assert.equal(normaliseSql('SELECT (x) - 3, $1 - 1 FROM t'), 'SELECT (x) - ?, $1 - ? FROM t');
   });
 
   it('collapses IN lists and ARRAY constructors of constants, drops comments', () => {

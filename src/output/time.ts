@@ -1,6 +1,7 @@
 /**
- * Event times are milliseconds since the epoch with a fractional part. JSON lines carry
- * them twice: `time`, ISO-8601 UTC with exactly six fractional digits
+ * Event times are milliseconds since the epoch with a fractional part. Every output that
+ * prints them goes through these, so that the query log and JSON lines agree to the
+ * microsecond. JSON lines carry them twice: `time`, ISO-8601 UTC with exactly six fractional digits
  * (2026-11-21T01:12:44.693123Z), for people and log tools, and `ts`, integer microseconds
  * since the epoch, for programs that subtract times.
  */
@@ -14,4 +15,9 @@ export function isoMicros(us: number): string {
   // toISOString ends in ".mmmZ": the microsecond digits go between the milliseconds and the Z.
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, -1)}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
+
+/** ISO-8601 with microseconds, from ms since the epoch with a fraction (the query log's form). */
+export function isoFromMs(ms: number): string {
+  return isoMicros(epochMicros(ms));
 }
