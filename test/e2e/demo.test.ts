@@ -91,7 +91,7 @@ describe('pgscope --demo', () => {
       // The traffic, annotated, on pgscope's stdout.
       await p.waitFor(/client -> server: "Q" = Query .*"SELECT count\(\*\) FROM demo\.items\\x00" = query/);
       await p.waitFor(/server -> client: "D" = DataRow /);
-      await p.waitFor(/column 1: 1 byte: .*"5" = value/);
+      await p.waitFor(/column 1: 1 byte: .*"5" = int8 5/);
       // It went over TLS with SCRAM on both legs.
       assert.match(p.output(), /SCRAM-SHA-256/);
 
