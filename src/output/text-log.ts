@@ -49,7 +49,7 @@ export class TextLog {
       case 'security': {
         // Once per connection, after authentication: stated whatever --log-forwarded says.
         const v = ev.verdict;
-        const head = v.exposure === 'exposed' ? 'security: EXPOSED: ' : v.exposure === 'not-exposed' ? 'security: protected: ' : 'security: ';
+        const head = v.exposure === 'exposed' ? 'security: EXPOSED: ' : 'security: ';
         const text = head + v.sentence;
         this.out.line(prefix + (v.exposure === 'exposed' ? s.problem(text) : s.status(text)));
         return;

@@ -53,11 +53,12 @@ export interface SecurityVerdict {
   /** The server offered SCRAM-SHA-256-PLUS to pgscope (or to the client). */
   serverOfferedPlus: boolean;
   /**
-   * exposed: the client would accept any man in the middle; not-exposed: it used channel
-   * binding, which only a proxy holding the server's own key can pass; unknown: pgscope
-   * cannot see whether the client verified the certificate (local CA, user's certificate).
+   * exposed: the client would accept any man in the middle; unknown: pgscope cannot see
+   * whether the client verified the certificate (local CA, the user's certificate) or
+   * insists on channel binding. No client that completes a session through a man in the
+   * middle can be called safe from what the wire shows.
    */
-  exposure: 'exposed' | 'not-exposed' | 'unknown';
+  exposure: 'exposed' | 'unknown';
   /** pgscope authenticated to the server itself (--override-auth). */
   overrideAuth: boolean;
   /** One plain sentence. */

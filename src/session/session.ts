@@ -429,14 +429,23 @@ export class Session {
 
   private startForwarding(): void {
     this.phase = 'forwarding';
+    const override = this.settings.overrideAuth;
+    const startup = this.startupFrame;
+    if (override && startup && !this.cancelOnly) {
+      // Only the StartupMessage goes now: anything the client sent after it must wait until
+      // pgscope has authenticated, or the server would read it as an authentication reply.
+      const held = Buffer.concat(this.pendingToServer);
+      this.pendingToServer = held.length > startup.length ? [held.subarray(startup.length)] : [];
+      this.out.push({ type: 'send-server', bytes: held.subarray(0, startup.length), forwarded: true });
+      this.forwarded('client -> server', startup.length);
+      this.beginAuth(override.channelBinding, startup);
+      return;
+    }
     this.sendHeldToServer();
     if (this.cancelOnly) {
       this.status('info', 'CancelRequest forwarded');
       this.close('CancelRequest forwarded');
-      return;
     }
-    const override = this.settings.overrideAuth;
-    if (override && this.startupFrame) this.beginAuth(override.channelBinding, this.startupFrame);
   }
 
   /** The client's bytes held while the server leg was not ready, in order. */
@@ -486,8 +495,15 @@ export class Session {
           this.forward('backend', m.frame.bytes);
           continue;
         }
+        if (this.awaitingPassword) {
+          // The server let pgscope in while the client's password was still to come: the
+          // client's PasswordMessage would then reach the server as a query.
+          this.fail('the server sent AuthenticationOk before pgscope had answered its password request', '08P01');
+          return;
+        }
         this.status('info', `${step.summary} (--override-auth)`);
         this.phase = 'forwarding';
+        auth.forget();
         this.auth = null;
         this.authConv = null;
         this.sendHeldToServer();
@@ -517,24 +533,23 @@ export class Session {
 
   /** The client's messages while pgscope authenticates: its PasswordMessage, or a goodbye. */
   private authClientData(bytes: Buffer): void {
-    const offset = this.conv.frontend.offset;
-    const events = this.conv.push('frontend', bytes);
-    for (const ev of events) {
+    const chunkStart = this.conv.frontend.offset;
+    // From this absolute offset on, the client's bytes are for the server, held until pgscope
+    // has authenticated (a client that does not wait for AuthenticationOk). Raw bytes are
+    // held, not decoded frames, so a message split across chunks stays whole.
+    let holdFrom: number | null = this.awaitingPassword ? null : chunkStart;
+    for (const ev of this.conv.push('frontend', bytes)) {
       if (ev.kind === 'message-start') continue;
+      if (holdFrom !== null) {
+        this.codec('client -> server', ev);
+        continue;
+      }
+      this.codec('client -> script', ev);
       if (ev.kind !== 'message') {
-        this.codec('client -> script', ev);
         this.fail('malformed data from the client during authentication', '08P01');
         return;
       }
       const m = ev.message;
-      if (!this.awaitingPassword) {
-        // Sent before authentication finished (a client that does not wait): held, in
-        // order, for the server once pgscope is done.
-        this.codec('client -> server', ev);
-        this.pendingAfterAuth(m.frame.complete ? m.frame.bytes : null, m.name);
-        continue;
-      }
-      this.codec('client -> script', ev);
       if (m.name === 'Terminate') {
         this.status('info', 'the client ended the connection at the password prompt');
         this.close('client terminated during authentication');
@@ -547,7 +562,8 @@ export class Session {
       }
       this.awaitingPassword = false;
       this.clientAuth = 'cleartext password';
-      // The password's bytes, without the String's terminating zero byte.
+      holdFrom = m.frame.offset + m.frame.size;
+      // The password's bytes, without the String's terminating zero byte (a copy: OverrideAuth wipes it when done).
       const step = this.auth!.onClientPassword(Buffer.from(m.frame.bytes.subarray(span.start, span.end - 1)));
       if (step.kind === 'send-server') this.sendAuth(step.bytes);
       else if (step.kind === 'fail') {
@@ -555,15 +571,20 @@ export class Session {
         return;
       }
     }
-    this.wire('client -> script', 'frontend', offset, bytes);
+    const holdAt = holdFrom === null ? bytes.length : holdFrom - chunkStart;
+    if (holdAt > 0) this.wire('client -> script', 'frontend', chunkStart, bytes.subarray(0, holdAt));
+    if (holdAt < bytes.length) this.holdForServer(bytes.subarray(holdAt), chunkStart + holdAt);
   }
 
-  private pendingAfterAuth(frame: Buffer | null, name: string): void {
-    if (!frame) {
-      this.fail(`the client sent a large ${name} before authentication finished`, '08P01');
+  /** Client bytes for the server while pgscope authenticates: kept in order, bounded like bufferForServer's. */
+  private holdForServer(bytes: Buffer, offset: number): void {
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(`the client sent more than ${MAX_PENDING_BYTES} bytes before authentication finished`, '08P01');
       return;
     }
-    this.pendingToServer.push(frame);
+    this.pendingToServer.push(Buffer.from(bytes));
+    this.wire('client -> server', 'frontend', offset, bytes);
   }
 
   /** pgscope's own authentication message to the server, decoded into its own conversation. */
@@ -680,6 +701,9 @@ export class Session {
   private close(reason: string): void {
     if (this.phase === 'closed') return;
     this.closeReason = reason;
+    this.auth?.forget();
+    this.auth = null;
+    this.authConv = null;
     const wasForwarding = this.phase === 'forwarding';
     this.phase = 'closed';
     for (const [who, framer] of [['client', this.conv.frontend], ['server', this.conv.backend]] as const) {

@@ -23,7 +23,10 @@ export function securityVerdict(v: VerdictInput): SecurityVerdict {
   if (v.gs2Flag === 'p') {
     // Channel binding succeeded through pgscope: only possible when pgscope showed the
     // server's own certificate (--client-ssl-cert/--client-ssl-key with the server's key).
-    return { ...base, exposure: 'not-exposed', sentence: 'the client used channel binding (SCRAM-SHA-256-PLUS), which passed only because pgscope holds the server\'s own certificate and key: a man in the middle without that key would be detected' };
+    // The wire does not show whether the client insists on binding (channel_binding=require)
+    // or merely uses it when offered (prefer, libpq's default): a 'prefer' client would
+    // still give its password in cleartext to a man in the middle that asks for it that way.
+    return { ...base, exposure: 'unknown', sentence: 'the client used channel binding (SCRAM-SHA-256-PLUS), which passed only because pgscope holds the server\'s own certificate and key. If the client insists on it (channel_binding=require), a man in the middle without that key is detected; with libpq\'s default (prefer) it would still hand its password to one that asks for it in cleartext' };
   }
   const binding = v.clientAuth?.startsWith('SCRAM')
     ? v.gs2Flag === 'y'

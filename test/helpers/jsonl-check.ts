@@ -214,7 +214,7 @@ function line(o: unknown): void {
       oneOf(o, 'gs2Flag', ['n', 'y', 'p', null]);
       str(o, 'clientAuth', true);
       bool(o, 'serverOfferedPlus');
-      oneOf(o, 'exposure', ['exposed', 'not-exposed', 'unknown']);
+      oneOf(o, 'exposure', ['exposed', 'unknown']);
       bool(o, 'overrideAuth');
       str(o, 'sentence');
       return;

@@ -74,6 +74,11 @@ export class OverrideAuth {
     this.facts.serverMethod ??= msg.name;
     switch (code) {
       case 0:
+        if (this.scram && !this.scram.verified) {
+          // SCRAM is mutual: AuthenticationOk before a valid SASLFinal means the server never
+          // proved it knows the password (libpq refuses this for channel binding).
+          return { kind: 'fail', message: `the server sent AuthenticationOk before finishing ${this.facts.mechanism} (it did not prove it knows the password)`, code: '08P01' };
+        }
         if (this.opts.policy === 'require' && this.facts.mechanism !== 'SCRAM-SHA-256-PLUS') {
           // libpq: "channel binding required, but server authenticated client without channel binding".
           return { kind: 'fail', message: `--server-channel-binding require: the server authenticated pgscope without channel binding (${this.facts.mechanism ?? 'trust'})`, code: '28000' };
@@ -124,7 +129,14 @@ export class OverrideAuth {
       this.facts.mechanism = 'MD5';
       return { kind: 'send-server', bytes: encodeMessage('p', Buffer.from(md5PasswordResponse(password, this.opts.user, p.salt!) + '\0', 'latin1')) };
     }
-    return this.startScram(p.mechanisms ?? [], password);
+    // SCRAM wipes its copy once the key is derived.
+    return this.startScram(p.mechanisms ?? [], Buffer.from(password));
+  }
+
+  /** The connection ended: wipe the password pgscope was given. */
+  forget(): void {
+    this.password?.fill(0);
+    this.password = null;
   }
 
   private md5Request(msg: DecodedMessage): AuthStep {

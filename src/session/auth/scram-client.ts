@@ -12,6 +12,14 @@ import { saslprepPassword } from './saslprep.js';
  */
 export type Gs2Flag = 'n' | 'y' | 'p';
 
+/**
+ * Highest iteration count pgscope computes. The count comes from the server (or from
+ * whoever sits on an unverified server leg), and the key derivation runs on the event loop
+ * that serves every connection: an absurd count would stall them all. PostgreSQL's default
+ * is 4096; password_iterations-style hardening rarely goes past a few hundred thousand.
+ */
+export const MAX_SCRAM_ITERATIONS = 1_000_000;
+
 export class ScramError extends Error {
   override readonly name = 'ScramError';
 }
@@ -32,6 +40,8 @@ export class ScramClient {
   private readonly clientNonce: string;
   private readonly clientFirstBare: string;
   private serverSignature: Buffer | null = null;
+  /** The server proved it knows the password (a valid server-final-message was seen). */
+  verified = false;
 
   constructor(private readonly opts: ScramClientOptions) {
     if (opts.flag === 'p' && !opts.bindingData) throw new ScramError('channel binding needs the server certificate hash');
@@ -55,7 +65,10 @@ export class ScramClient {
     const iterations = Number(attrs.get('i'));
     if (attrs.has('m')) throw new ScramError('the server asked for a SCRAM extension (m=), which PostgreSQL never does');
     if (!nonce || !salt || !Number.isInteger(iterations) || iterations < 1) {
-      throw new ScramError(`malformed server-first-message ${JSON.stringify(serverFirst)} (expected r=, s=, i=)`);
+      throw new ScramError(`malformed server-first-message ${clip(serverFirst)} (expected r=, s=, i=)`);
+    }
+    if (iterations > MAX_SCRAM_ITERATIONS) {
+      throw new ScramError(`the server asks for ${iterations} SCRAM iterations; pgscope computes at most ${MAX_SCRAM_ITERATIONS} (the work would stall every other connection)`);
     }
     // "The client MUST verify that the initial part of the nonce ... matches" its own nonce.
     if (!nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) {
@@ -63,7 +76,11 @@ export class ScramClient {
     }
     const cbindInput = this.opts.flag === 'p' ? Buffer.concat([Buffer.from(this.gs2Header), this.opts.bindingData!]) : Buffer.from(this.gs2Header);
     const withoutProof = `c=${cbindInput.toString('base64')},r=${nonce}`;
-    const saltedPassword = pbkdf2Sync(saslprepPassword(this.opts.password), Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+    const prepared = saslprepPassword(this.opts.password);
+    const saltedPassword = pbkdf2Sync(prepared, Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+    // The password is not needed any more: wipe pgscope's copies.
+    prepared.fill(0);
+    this.opts.password.fill(0);
     const clientKey = hmac(saltedPassword, 'Client Key');
     const storedKey = createHash('sha256').update(clientKey).digest();
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
@@ -79,13 +96,14 @@ export class ScramClient {
   verifyServerFinal(serverFinal: string): void {
     const attrs = parseAttributes(serverFinal);
     const error = attrs.get('e');
-    if (error !== undefined) throw new ScramError(`the server reported a SCRAM error: ${error}`);
+    if (error !== undefined) throw new ScramError(`the server reported a SCRAM error: ${clip(error)}`);
     const v = attrs.get('v');
-    if (!v || !this.serverSignature) throw new ScramError(`malformed server-final-message ${JSON.stringify(serverFinal)}`);
+    if (!v || !this.serverSignature) throw new ScramError(`malformed server-final-message ${clip(serverFinal)}`);
     const got = Buffer.from(v, 'base64');
     if (got.length !== this.serverSignature.length || !timingSafeEqual(got, this.serverSignature)) {
       throw new ScramError('the server signature is wrong: the server does not know the password (or someone in between changed the exchange)');
     }
+    this.verified = true;
   }
 }
 
@@ -99,4 +117,9 @@ function parseAttributes(message: string): Map<string, string> {
     if (part.length >= 2 && part[1] === '=') out.set(part[0]!, part.slice(2));
   }
   return out;
+}
+
+/** Server-sent text quoted in a message: bounded, so a hostile server cannot flood the log. */
+function clip(text: string, max = 120): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }

@@ -258,6 +258,60 @@ describe('Session with --override-auth', () => {
     assert.match(sent(b, 'send-client').toString('latin1'), /authenticated pgscope without channel binding/);
   });
 
+  it('keeps what the client sends during authentication, raw and whole, for the server after AuthenticationOk', () => {
+    // A StartupMessage with a Query in the same chunk: only the StartupMessage goes to the server at once.
+    const s = new Session(7, settings(), new CancelRegistry());
+    const startup = startupMessage({ user: 'alice', database: 'db' });
+    const early = msg('Q', cstr('select early'));
+    s.handle({ type: 'client-data', bytes: Buffer.concat([startup, early]) });
+    const a0 = s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
+    assert.deepEqual(sent(a0, 'send-server'), startup);
+    s.handle({ type: 'server-data', bytes: auth(3) });
+    // The password, then a Query split across chunks in the middle of its header.
+    const q = msg('Q', cstr('select 1'));
+    const a1 = s.handle({ type: 'client-data', bytes: Buffer.concat([passwordMessage(PASSWORD), q.subarray(0, 3)]) });
+    assert.deepEqual(sent(a1, 'send-server'), passwordMessage(PASSWORD), 'only the password goes to the server');
+    assert.equal(sent(s.handle({ type: 'client-data', bytes: q.subarray(3) }), 'send-server').length, 0, 'held');
+    const a2 = s.handle({ type: 'server-data', bytes: Buffer.concat([AUTH_OK, READY]) });
+    assert.deepEqual(sent(a2, 'send-server'), Buffer.concat([early, q]), 'held bytes reach the server whole and in order');
+    assert.deepEqual(sent(a2, 'send-client'), Buffer.concat([AUTH_OK, READY]));
+  });
+
+  it('bounds what it holds during authentication', () => {
+    const s = connected();
+    s.handle({ type: 'server-data', bytes: auth(3) });
+    s.handle({ type: 'client-data', bytes: passwordMessage(PASSWORD) });
+    const big = Buffer.alloc(600 * 1024, 0x51);
+    s.handle({ type: 'client-data', bytes: big });
+    const a = s.handle({ type: 'client-data', bytes: big });
+    assert.match(statuses(a), /more than 1048576 bytes before authentication finished/);
+    assert.ok(a.some((x) => x.type === 'close'));
+  });
+
+  it('refuses AuthenticationOk before SCRAM finished, and AuthenticationOk before the password was answered', () => {
+    const s = connected();
+    s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
+    s.handle({ type: 'client-data', bytes: passwordMessage(PASSWORD) });
+    const a = s.handle({ type: 'server-data', bytes: Buffer.concat([AUTH_OK, READY]) });
+    assert.match(sent(a, 'send-client').toString('latin1'), /AuthenticationOk before finishing SCRAM-SHA-256 \(it did not prove it knows the password\)/);
+    assert.doesNotMatch(sent(a, 'send-client').toString('latin1'), /^R/);
+
+    const t = connected();
+    t.handle({ type: 'server-data', bytes: auth(3) });
+    const b = t.handle({ type: 'server-data', bytes: Buffer.concat([AUTH_OK, READY]) });
+    assert.match(sent(b, 'send-client').toString('latin1'), /AuthenticationOk before pgscope had answered its password request/);
+  });
+
+  it('refuses an absurd SCRAM iteration count instead of stalling every connection', () => {
+    const s = connected();
+    s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
+    const a = s.handle({ type: 'client-data', bytes: passwordMessage(PASSWORD) });
+    const nonce = /r=([^,]+)/.exec(sent(a, 'send-server').toString('latin1'))![1]!;
+    // Computing it would take hours: the test would time out instead of failing here.
+    const b = s.handle({ type: 'server-data', bytes: auth(11, Buffer.from(`r=${nonce}xyz,s=c2FsdA==,i=2147483647`)) });
+    assert.match(sent(b, 'send-client').toString('latin1'), /asks for 2147483647 SCRAM iterations; pgscope computes at most 1000000/);
+  });
+
   it('takes a hang-up at the password prompt as a normal event', () => {
     const s = connected();
     s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
