@@ -424,7 +424,7 @@ export class Session {
     }
     const msg = events.find((e) => e.kind === 'message');
     const text = msg && msg.kind === 'message' && msg.message.name === 'ErrorResponse' ? errorFields(msg.message)['M'] : undefined;
-    this.fail(`the server answered SSLRequest with ${JSON.stringify(first)} instead of S or N${text ? `: ${text}` : ''}`);
+    this.fail(`the server answered SSLRequest with ${JSON.stringify(first)} instead of S or N${text ? `: ${clip(text)}` : ''}`);
   }
 
   private startForwarding(): void {
@@ -748,4 +748,9 @@ function int32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32BE(n);
   return b;
+}
+
+/** Text the server chose, quoted in pgscope's own messages: bounded (the message itself is logged whole). */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -213,5 +213,7 @@ function collect(spans: Span[], name: string): string[] {
 /** The ErrorResponse's SQLSTATE and message, for the log. */
 export function describeServerError(msg: DecodedMessage): string {
   const f = errorFields(msg);
-  return `${f['C'] ?? '?'} ${f['M'] ?? ''}`.trim();
+  const m = f['M'] ?? '';
+  // Bounded: this goes into a status line; the ErrorResponse itself is logged whole.
+  return `${f['C'] ?? '?'} ${m.length > 200 ? `${m.slice(0, 200)}…` : m}`.trim();
 }
