@@ -235,9 +235,12 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
   return { address: config.clientListenIp, port: listenPort, done, stop, log };
 }
 
-function openLogfile(path: string, clear: boolean): number {
+export function openLogfile(path: string, clear: boolean): number {
   try {
-    return openSync(path, clear ? 'w' : 'a', 0o644);
+    // The log holds decrypted traffic: a new file is readable by its owner only. The mode
+    // applies only when open creates the file; an existing log the user made keeps its
+    // mode (they chose it), and is appended to (or cleared with --clear-logfile).
+    return openSync(path, clear ? 'w' : 'a', 0o600);
   } catch (e) {
     throw new ConfigError(`--logfile: cannot open "${path}": ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -77,7 +77,8 @@ function renderSpan(s: Span, depth: number, buf: Buffer, o: Required<AnnotateOpt
 function part(s: Span, buf: Buffer, o: Required<AnnotateOptions>): string {
   const len = s.end - s.start;
   let quoted: string;
-  if (s.secret && o.redact) {
+  // Undecodable bytes cannot be told apart from a secret (a malformed PasswordMessage): hidden too when redacting.
+  if (o.redact && (s.secret || s.flag === 'unparsed')) {
     quoted = `"<redacted ${len} byte${len === 1 ? '' : 's'}>"`;
   } else {
     const have = Math.max(0, Math.min(s.end, buf.length) - s.start);

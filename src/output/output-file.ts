@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { writeAllSync } from './fd-write.js';
 
@@ -20,14 +20,30 @@ export class OutputFile {
 
   /**
    * Opens `path` fresh (truncated), readable by its owner only: it holds decrypted
-   * traffic. "-" is standard output.
+   * traffic. An existing regular file is made owner-only too (the mode given to open
+   * applies only to a new file), and a symbolic link is refused (one planted in /tmp could
+   * send the traffic elsewhere). A FIFO or a device is the user's choice, used as is.
+   * "-" is standard output.
    */
   static open(flag: string, path: string, warn: (text: string) => void): OutputFile {
     if (path === '-') return new OutputFile(1, flag, 'standard output', false, warn);
+    let fd: number | null = null;
     try {
-      return new OutputFile(openSync(path, 'w', 0o600), flag, path, true, warn);
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+      const st = fstatSync(fd);
+      if (st.isFile() && (st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      return new OutputFile(fd, flag, path, true, warn);
     } catch (e) {
-      throw new ConfigError(`${flag}: cannot open "${path}": ${e instanceof Error ? e.message : String(e)}`);
+      if (fd !== null) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* the error below says what went wrong */
+        }
+      }
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'ELOOP' ? 'it is a symbolic link (refused: outputs hold decrypted traffic)' : err instanceof Error ? err.message : String(e);
+      throw new ConfigError(`${flag}: cannot open "${path}": ${why}`);
     }
   }
 

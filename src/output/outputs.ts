@@ -16,8 +16,9 @@ import { TextLog } from './text-log.js';
  * All of pgscope's outputs, fed by the same events: the text log (annotated or raw), and
  * on request JSON lines, pcapng, the query log and the summary. Each costs nothing unless
  * asked for: the statement tracker runs only when something shows its results (typed
- * values in the annotated log, statements in the query log, JSON lines or summary), and
- * sessions emit the plaintext bytes ('wire' events) only for pcapng.
+ * values in the annotated log or JSON lines, statements in the query log, JSON lines or
+ * summary) or --redact-passwords needs it, and sessions emit the plaintext bytes ('wire'
+ * events) only for pcapng. A sink that throws is turned off with one warning; the rest go on.
  */
 export interface Outputs {
   log(ev: ProxyEvent): void;
@@ -63,36 +64,59 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
     return f;
   };
 
-  const sinks: Sink[] = [];
+  const sinks: Named[] = [];
   const textLines = new LineWriter(opts.writeText);
   // An output that took standard output moves the text log to standard error (unless --logfile).
   const text = new TextLog(textLines, { forwarded: config.logForwarded, style, maxValueBytes: config.maxValueBytes, verbose: config.verbose, redact: config.redactPasswords });
-  sinks.push(filter ? filtered(text, textLines, filter) : { write: (ev) => text.write(ev), flush: () => textLines.flush(), close: () => textLines.flush() });
+  sinks.push(named('text log', filter ? filtered(text, textLines, filter) : { write: (ev) => text.write(ev), flush: () => textLines.flush(), close: () => textLines.flush() }));
 
   if (config.jsonl !== null) {
     const f = open('--jsonl', config.jsonl);
     const lines = new LineWriter((t) => f.writeText(t));
     const jsonl = new JsonlSink(lines, { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024), filter });
-    sinks.push(jsonl);
+    sinks.push(named('JSON lines', jsonl));
   }
   if (config.queryLog !== null) {
     const f = open('--query-log', config.queryLog);
     const lines = new LineWriter((t) => f.writeText(t));
-    sinks.push(new QueryLogSink(lines, { redact: config.redactPasswords, style: config.queryLog === '-' ? style : MONOCHROME }));
+    sinks.push(named('query log', new QueryLogSink(lines, { redact: config.redactPasswords, style: config.queryLog === '-' ? style : MONOCHROME })));
   }
   if (config.pcap !== null) {
     const f = open('--pcap', config.pcap);
-    sinks.push(new PcapngSink({ write: (b) => f.writeBytes(b) }, { redact: config.redactPasswords }));
+    sinks.push(named('pcapng', new PcapngSink({ write: (b) => f.writeBytes(b) }, { redact: config.redactPasswords })));
   }
   const summary = config.summary ? new SummarySink({ style }) : null;
-  if (summary) sinks.push(summary);
+  const summaryEntry = summary ? named('summary', summary) : null;
+  if (summaryEntry) sinks.push(summaryEntry);
 
-  const fanOut = (ev: ProxyEvent): void => {
-    for (const s of sinks) s.write(ev);
+  // A sink that throws (a bug) must not take down the connection whose socket handler
+  // logged the event, nor the proxy: it is turned off, with one warning, and the others go on.
+  const failed = (n: Named, e: unknown): void => {
+    if (n.off) return;
+    n.off = true;
+    try {
+      opts.warn(`the ${n.name} output failed (${e instanceof Error ? e.message : String(e)}) and was turned off; proxying goes on`);
+    } catch {
+      /* nothing left to tell */
+    }
   };
-  // --redact-passwords needs the stage too: it marks SQL carrying a password as secret.
-  const needStatements = config.logForwarded !== 'none' || config.jsonl !== null || config.queryLog !== null || config.pcap !== null || summary !== null || config.redactPasswords;
-  const stage = needStatements ? new StatementStage(fanOut, { redact: config.redactPasswords }) : null;
+  const fanOut = (ev: ProxyEvent): void => {
+    for (const n of sinks) {
+      if (n.off) continue;
+      try {
+        n.sink.write(ev);
+      } catch (e) {
+        failed(n, e);
+      }
+    }
+  };
+  // The statement stage runs only for what needs it: typed values for the annotated log
+  // and JSON lines; statement records for the query log, JSON lines and the summary; and
+  // with --redact-passwords, marking SQL that carries a password (and its parameters)
+  // secret, whatever else is on. --pcap, the raw log or no log at all need none of it.
+  const typed = config.logForwarded === 'annotated' || config.jsonl !== null;
+  const records = config.jsonl !== null || config.queryLog !== null || summary !== null;
+  const stage = typed || records || config.redactPasswords ? new StatementStage(fanOut, { redact: config.redactPasswords, typed, records, warn: opts.warn }) : null;
   const log = stage ? (ev: ProxyEvent): void => stage.write(ev) : fanOut;
 
   let closed = false;
@@ -102,19 +126,52 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
       log({ kind: 'status', conn: null, time: Date.now(), level, text: t });
     },
     flush() {
-      for (const s of sinks) s.flush();
+      for (const n of sinks) {
+        if (n.off) continue;
+        try {
+          n.sink.flush();
+        } catch (e) {
+          failed(n, e);
+        }
+      }
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const s of sinks) await s.close();
+      for (const n of sinks) {
+        if (n.off) continue;
+        try {
+          await n.sink.close();
+        } catch (e) {
+          failed(n, e);
+        }
+      }
       for (const f of files) f.close();
     },
-    summary: () => (summary ? summary.render() : null),
+    summary: () => {
+      if (!summary || !summaryEntry || summaryEntry.off) return null;
+      try {
+        return summary.render();
+      } catch (e) {
+        failed(summaryEntry, e);
+        return null;
+      }
+    },
     wire: config.pcap !== null,
     textLogTarget: textLogTarget(config),
     filterDescription: filter ? describeFilter(filter) : null,
   };
+}
+
+/** A sink with the name its failure warning uses; `off` once it threw. */
+interface Named {
+  name: string;
+  sink: Sink;
+  off: boolean;
+}
+
+function named(name: string, sink: Sink): Named {
+  return { name, sink, off: false };
 }
 
 /** The text log behind --filter: rejected events never reach it. */

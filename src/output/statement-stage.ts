@@ -1,12 +1,22 @@
-import { carriesPassword, redactRecord, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
+import { carriesPassword, redactRecord, redactSql, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import type { Label, ProxyEvent } from '../session/events.js';
 
 export interface StatementStageOptions {
-  /** --redact-passwords: records carry no password literal and no parameter of such statements. */
+  /**
+   * --redact-passwords: SQL carrying a password and the parameters that go with it are
+   * marked secret before any sink sees them (whatever else is on), and records and
+   * status lines carry no password literal.
+   */
   redact: boolean;
+  /** Type Bind parameters and DataRow columns (default true): for the annotated log and JSON lines. */
+  typed?: boolean;
+  /** Emit 'statement' events (default true): for the query log, JSON lines and the summary. */
+  records?: boolean;
   /** Reads values as their types (default: src/protocol/values' decodeValue); for tests. */
   decode?: DecodeValue;
+  /** Told once if the stage itself fails (a bug): it then passes events on untouched, but still marks secrets. */
+  warn?: (text: string) => void;
 }
 
 /**
@@ -20,23 +30,53 @@ const CONVERSATION: ReadonlySet<Label> = new Set<Label>(['client -> server', 'se
  * connection's StatementTracker BEFORE passing the event on, so the typed values it adds
  * to Bind and DataRow spans reach every sink; then emits a 'statement' event per completed
  * statement. Everything else passes through unchanged. It never throws: a tracker that
- * fails stops tracking its connection, with one warning.
+ * fails stops tracking its connection, with one warning (and, when redacting, every Bind
+ * parameter of that connection is marked secret from then on: the statement they belong
+ * to is no longer known).
  */
 export class StatementStage {
   private readonly trackers = new Map<number, StatementTracker>();
   /** Connections whose tracking failed (a bug, or a framing error that lost the message boundaries). */
   private readonly disabled = new Set<number>();
+  private readonly typed: boolean;
+  private readonly records: boolean;
+  private failed = false;
 
   constructor(
     private readonly next: (ev: ProxyEvent) => void,
     private readonly opts: StatementStageOptions = { redact: false },
-  ) {}
+  ) {
+    this.typed = opts.typed ?? true;
+    this.records = opts.records ?? true;
+  }
 
   write(ev: ProxyEvent): void {
+    try {
+      this.handle(ev);
+    } catch (e) {
+      // Not a tracker (observe catches those): the stage's own code or the next step.
+      if (!this.failed) {
+        this.failed = true;
+        try {
+          this.opts.warn?.(`statement tracking failed (${e instanceof Error ? e.message : String(e)}); proxying goes on`);
+        } catch {
+          /* nothing left to tell */
+        }
+      }
+    }
+  }
+
+  private handle(ev: ProxyEvent): void {
     if (ev.kind === 'codec' && CONVERSATION.has(ev.label)) {
-      const records = this.observe(ev);
+      // Secrets first, whatever state the tracker is in: redaction must not fail open.
+      if (this.opts.redact && ev.event.kind === 'message') markSecrets(ev.event.message, this.disabled.has(ev.conn) || this.failed);
+      const records = this.failed ? [] : this.observe(ev);
       this.next(ev);
       this.emit(ev.conn, ev.time, records);
+      return;
+    }
+    if (this.failed) {
+      this.next(ev);
       return;
     }
     if (ev.kind === 'connection' && ev.phase === 'closed') {
@@ -57,10 +97,9 @@ export class StatementStage {
         return this.disable(ev.conn, ev.time, 'the conversation can no longer be decoded');
       }
       if (ev.event.kind !== 'message') return [];
-      if (this.opts.redact) markSqlPasswords(ev.event.message);
       let t = this.trackers.get(ev.conn);
       if (!t) {
-        t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode });
+        t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode, typed: this.typed, redact: this.opts.redact });
         this.trackers.set(ev.conn, t);
       }
       return t.observe(ev.event.message, ev.time);
@@ -89,7 +128,10 @@ export class StatementStage {
     try {
       const unanswered = t.unanswered();
       if (unanswered.length > 0) {
-        const first = unanswered[0]!.replace(/\s+/g, ' ').slice(0, 120);
+        // Redacted before it is cut: a cut must not leave half a password literal unrecognised.
+        const sql = this.opts.redact ? redactSql(unanswered[0]!) : unanswered[0]!;
+        const flat = sql.replace(/\s+/g, ' ');
+        const first = flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
         this.next({ kind: 'status', conn, time, level: 'info', text: `closed with ${unanswered.length === 1 ? 'a statement' : `${unanswered.length} statements`} unanswered (not in the query log): ${first}` });
       }
       return t.end(time);
@@ -99,6 +141,7 @@ export class StatementStage {
   }
 
   private emit(conn: number, time: number, records: ReturnType<StatementTracker['end']>): void {
+    if (!this.records) return;
     for (const r of records) this.next({ kind: 'statement', conn, time, record: this.opts.redact ? redactRecord(r) : r });
   }
 }
@@ -114,5 +157,23 @@ function markSqlPasswords(msg: DecodedMessage): void {
   if (f.direction !== 'frontend' || (f.type !== 'Q' && f.type !== 'P')) return;
   for (const span of msg.spans) {
     if ((span.name === 'query' || span.name === 'query string') && typeof span.value === 'string' && carriesPassword(span.value)) span.secret = true;
+  }
+}
+
+/**
+ * What the stage marks secret itself, before the tracker (which marks the parameters of
+ * statements it knows): SQL carrying a password; and, on a connection no longer tracked,
+ * every Bind parameter, since which statement they go with is not known any more. If
+ * that fails, the whole client message is marked: redaction fails closed.
+ */
+function markSecrets(msg: DecodedMessage, untracked: boolean): void {
+  try {
+    markSqlPasswords(msg);
+    const f = msg.frame;
+    if (untracked && f.direction === 'frontend' && f.type === 'B') {
+      for (const span of msg.spans) if (span.name === 'parameter') for (const c of span.children ?? []) if (c.name === 'value') c.secret = true;
+    }
+  } catch {
+    if (msg.frame.direction === 'frontend') for (const span of msg.spans) span.secret = true;
   }
 }

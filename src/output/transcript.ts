@@ -37,7 +37,11 @@ export function transcriptLines(ev: CodecEvent, opts: TranscriptOptions = {}, la
       return [];
     case 'error':
       return [`${dirOf(ev.error.direction)} ${style.problem(`!! ${ev.error.message}`)}`];
-    case 'unparsed':
-      return [`${dirOf(ev.direction)} ${quoteBounded(ev.prefix, 32, ev.length)} ${style.meaning(`= ${ev.length} bytes not decoded (${ev.reason})`)}`];
+    case 'unparsed': {
+      // Bytes not decoded may hold anything (a password message after a framing error):
+      // when redacting none of them are shown, as JSON lines does.
+      const shown = opts.redact ? `<redacted ${ev.length} byte${ev.length === 1 ? '' : 's'}>` : quoteBounded(ev.prefix, 32, ev.length);
+      return [`${dirOf(ev.direction)} ${shown} ${style.meaning(`= ${ev.length} bytes not decoded (${ev.reason})`)}`];
+    }
   }
 }

@@ -13,7 +13,7 @@ export interface JsonField {
   length: number;
   value?: unknown;
   meaning?: string;
-  typed?: { type: string; value: unknown; text: string };
+  typed?: { type: string; value: unknown; text: string; truncated?: true };
   flag?: 'unparsed' | 'elided';
   secret?: true;
   retained?: number;
@@ -74,12 +74,64 @@ function fieldJson(s: Span, hideSecrets: boolean, maxBytes: number): JsonField {
     j.value = jsonValue(s.value, maxBytes, s.value instanceof Uint8Array ? length : undefined);
   }
   if (s.meaning !== undefined) j.meaning = s.meaning;
-  if (s.typed) j.typed = { type: s.typed.type, value: jsonValue(s.typed.value, maxBytes), text: s.typed.text };
+  if (s.typed) j.typed = typedJson(s.typed, maxBytes);
   if (s.flag) j.flag = s.flag;
   if (s.secret) j.secret = true;
   if (s.retained !== undefined) j.retained = s.retained;
   if (s.children && s.children.length > 0) j.children = fieldsJson(s.children, hideSecrets, maxBytes);
   return j;
+}
+
+/**
+ * A typed value, bounded like `raw`: `text` at most `max` characters, and `value` at most
+ * about `max` characters of strings and numbers in all (longer strings cut, further array
+ * elements and members left out); `truncated: true` when anything was cut.
+ */
+export function typedJson(t: { type: string; value: unknown; text: string }, max: number): NonNullable<JsonField['typed']> {
+  let truncated = t.text.length > max;
+  const text = truncated ? t.text.slice(0, max) : t.text;
+  let budget = max;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (v.length > budget) {
+        truncated = true;
+        const cut = v.slice(0, Math.max(0, budget));
+        budget = 0;
+        return cut;
+      }
+      budget -= v.length;
+      return v;
+    }
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      for (const e of v) {
+        if (budget <= 0) {
+          truncated = true;
+          break;
+        }
+        out.push(walk(e) ?? null);
+      }
+      return out;
+    }
+    if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        if (budget <= 0) {
+          truncated = true;
+          break;
+        }
+        out[k] = walk((v as Record<string, unknown>)[k]);
+      }
+      return out;
+    }
+    const j = jsonValue(v, max);
+    budget -= typeof j === 'string' ? j.length : j === null || j === undefined ? 4 : JSON.stringify(j).length;
+    return j;
+  };
+  const value = walk(t.value);
+  const out: NonNullable<JsonField['typed']> = { type: t.type, value, text };
+  if (truncated) out.truncated = true;
+  return out;
 }
 
 export { hasSecret };

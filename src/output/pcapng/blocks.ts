@@ -19,16 +19,31 @@ export interface BlockOption {
   value: Buffer;
 }
 
-/** A UTF-8 text option (comments, application name). */
+/** An option's length is a 16-bit field. */
+export const MAX_OPTION_BYTES = 0xffff;
+
+/** A UTF-8 text option (comments, application name), cut to fit an option at a character boundary. */
 export function textOption(code: number, text: string): BlockOption {
-  return { code, value: Buffer.from(text, 'utf8') };
+  return { code, value: utf8Prefix(text, MAX_OPTION_BYTES) };
+}
+
+/** The longest prefix of text whose UTF-8 takes at most `max` bytes, never splitting a character. */
+export function utf8Prefix(text: string, max: number): Buffer {
+  const b = Buffer.from(text, 'utf8');
+  if (b.length <= max) return b;
+  let end = max;
+  // Back off continuation bytes (10xxxxxx) to the start of the character that does not fit.
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return b.subarray(0, end);
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
 /** Options, each padded to 32 bits, then opt_endofopt; nothing at all when there are none. */
-function encodeOptions(options: BlockOption[]): Buffer {
-  if (options.length === 0) return Buffer.alloc(0);
+function encodeOptions(given: BlockOption[]): Buffer {
+  if (given.length === 0) return Buffer.alloc(0);
+  // A longer value cannot be described by the 16-bit length: cut (text options are already cut at a character).
+  const options = given.map((o) => (o.value.length > MAX_OPTION_BYTES ? { code: o.code, value: o.value.subarray(0, MAX_OPTION_BYTES) } : o));
   const size = options.reduce((n, o) => n + 4 + pad4(o.value.length), 0) + 4;
   const b = Buffer.alloc(size);
   let at = 0;

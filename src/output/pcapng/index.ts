@@ -1,1 +1,1 @@
-export { openPcapngFile, PcapngSink, SERVER_PORT, type PcapngOptions, type PcapngWriter } from './pcapng-sink.js';
+export { PcapngSink, SERVER_PORT, type PcapngOptions, type PcapngWriter } from './pcapng-sink.js';

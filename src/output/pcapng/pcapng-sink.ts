@@ -1,4 +1,3 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Direction } from '../../protocol/types.js';
 import type { Endpoint, Label, ProxyEvent, Sink } from '../../session/events.js';
 import { formatEndpoint, mapToIpv6, parseIp, type IpAddress } from './address.js';
@@ -85,7 +84,7 @@ export class PcapngSink implements Sink {
       c.lastTime = Math.max(c.lastTime, ev.time);
       if (ev.phase === 'server-connected' && !c.stream) this.start(c, ev.remote, null);
       else if (ev.phase === 'closed') {
-        const note = `pgscope connection #${c.id} closed: ${ev.reason} (${ev.bytesFromClient} bytes from the client, ${ev.bytesFromServer} from the server)`;
+        const note = `pgscope connection #${c.id} closed: ${shortened(ev.reason)} (${ev.bytesFromClient} bytes from the client, ${ev.bytesFromServer} from the server)`;
         this.end(c, ev.time, note);
       }
     } else if (ev.kind === 'codec') {
@@ -226,6 +225,17 @@ export class PcapngSink implements Sink {
   }
 }
 
+/** Most characters of a reason in a packet comment (a close reason may quote a long server message). */
+export const MAX_REASON_CHARS = 200;
+
+function shortened(text: string): string {
+  if (text.length <= MAX_REASON_CHARS) return text;
+  // Do not split a surrogate pair.
+  let end = MAX_REASON_CHARS - 1;
+  if (/[\ud800-\udbff]/.test(text[end - 1]!)) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 function tupleKey(clientIp: IpAddress, port: number, serverIp: IpAddress): string {
   return `${clientIp.text} ${port} ${serverIp.text}`;
 }
@@ -236,28 +246,4 @@ function ipOrNote(address: string, who: string, notes: string[]): IpAddress {
   if (ip) return ip;
   notes.push(`the ${who}'s address ${JSON.stringify(address)} is not an IP address, shown as 127.0.0.1`);
   return { bytes: Buffer.from([127, 0, 0, 1]), text: '127.0.0.1' };
-}
-
-/**
- * The sink writing to a file at `path` (created 0644, or truncated). Throws an Error naming
- * the path when the file cannot be opened.
- */
-export function openPcapngFile(path: string, opts: PcapngOptions): PcapngSink {
-  let fd: number;
-  try {
-    fd = openSync(path, 'w', 0o644);
-  } catch (e) {
-    throw new Error(`cannot write the pcapng file ${path}: ${(e as Error).message}`);
-  }
-  return new PcapngSink(
-    {
-      write(b) {
-        for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
-      },
-      end() {
-        closeSync(fd);
-      },
-    },
-    opts,
-  );
 }

@@ -1,5 +1,9 @@
-/** Durations kept exactly up to this many per group; beyond, a uniform sample of this size. */
-export const RESERVOIR_SIZE = 10_000;
+/**
+ * Durations kept exactly up to this many per group; beyond, a uniform sample of this size.
+ * 1,000 numbers (8 KB) per group, times at most SummarySink's 1,000 groups: about 8 MB at
+ * worst; p50 and p95 from a sample of 1,000 are within a few percent.
+ */
+export const RESERVOIR_SIZE = 1000;
 
 /**
  * Count, total, mean and maximum of durations (exact), and percentiles: exact while there

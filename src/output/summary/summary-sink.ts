@@ -8,7 +8,11 @@ export interface SummaryOptions {
   style?: Style;
   /** Groups shown, by total time (default 20); the rest are counted on one line. */
   top?: number;
-  /** Groups kept (default 5000); statements of further distinct SQL are counted under "(other statements)". */
+  /**
+   * Groups kept (default MAX_GROUPS); statements of further distinct SQL are counted under
+   * "(other statements)". Memory stays bounded: each group holds at most RESERVOIR_SIZE
+   * durations and a key of normalised SQL cut at NORMALISE_MAX_CHARS (4,096) characters.
+   */
   maxGroups?: number;
 }
 
@@ -20,6 +24,9 @@ export interface StatementGroup {
 }
 
 export const OTHER_GROUP = '(other statements)';
+
+/** Default most groups: with RESERVOIR_SIZE 1,000 and 4,096-character keys, at most ~16 MB. */
+export const MAX_GROUPS = 1000;
 
 /**
  * --summary: what pgscope saw, printed at exit and on SIGUSR1 (render() says it; the
@@ -47,7 +54,7 @@ export class SummarySink implements Sink {
   constructor(opts: SummaryOptions = {}) {
     this.style = opts.style ?? MONOCHROME;
     this.top = opts.top ?? 20;
-    this.maxGroups = opts.maxGroups ?? 5000;
+    this.maxGroups = opts.maxGroups ?? MAX_GROUPS;
   }
 
   write(ev: ProxyEvent): void {

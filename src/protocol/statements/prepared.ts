@@ -25,6 +25,8 @@ export interface PreparedStatement {
   describedOids?: number[];
   /** RowDescription or NoData answering Describe 'S'. Its format codes are all zero: "the format code is not yet known". */
   result: ResultShape;
+  /** carriesPassword(sql), worked out at its first Bind and kept (the SQL never changes). */
+  carriesPassword?: boolean;
 }
 
 /** One Bind parameter as kept for the record: at most PARAM_KEEP_BYTES of its bytes. */
@@ -34,6 +36,8 @@ export interface BoundParam {
   bytes: Buffer | null;
   /** False when only a prefix was kept (or the frame itself was cut). */
   complete: boolean;
+  /** The value carries a password (a connection string): redacted records show none of it. */
+  secret?: boolean;
 }
 
 export interface Portal {

@@ -3,7 +3,7 @@ import type { DecodedMessage, Span } from '../types.js';
 import { decodeValue } from '../values/index.js';
 import { affectedRows } from './command-tag.js';
 import { paramOid, portalColumns, type BoundParam, type Column, type Portal, type PreparedStatement, type ResultShape } from './prepared.js';
-import { carriesPassword } from './redact.js';
+import { carriesPassword, connInfoCarriesPassword, REDACTED } from './redact.js';
 import { splitStatements } from './sql-split.js';
 import { formatAt, PARAM_KEEP_BYTES, paramText, spanBytes, typeLeaf, valueLeaf, type DecodeValue } from './typed-values.js';
 
@@ -16,6 +16,17 @@ export interface TrackerOptions {
   maxHeld?: number;
   /** Most named prepared statements remembered; the oldest are forgotten beyond. */
   maxStatements?: number;
+  /**
+   * Type Bind parameters and DataRow columns in place (default true). Off when no output
+   * shows typed values: the tracker then only follows statements.
+   */
+  typed?: boolean;
+  /**
+   * --redact-passwords (default false): also mark secret a Bind parameter whose value carries
+   * a password as connection strings do (SELECT dblink_connect($1) with 'host=… password=…'),
+   * and show such parameters as <redacted> in records.
+   */
+  redact?: boolean;
 }
 
 /** A statement of a simple Query in progress. */
@@ -77,13 +88,16 @@ const BOUNDARY: ReadonlySet<Kind> = new Set(['sync', 'query', 'function']);
  * types from Parse, else ParameterDescription; column types from the RowDescription of
  * the Query, of Describe 'P', or of Describe 'S' with the Bind's result format codes.
  * Parameters of a statement that carries a password (ALTER ROLE … PASSWORD) are marked
- * `secret` instead, so redacting outputs hide them.
+ * `secret` instead, so redacting outputs hide them; with `redact`, so is a parameter whose
+ * value carries a connection-string password. Without `typed`, nothing is typed.
  */
 export class StatementTracker {
   private readonly conn: number;
   private readonly decode: DecodeValue;
   private readonly maxHeld: number;
   private readonly maxStatements: number;
+  private readonly typed: boolean;
+  private readonly redact: boolean;
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
   private queue: Pending[] = [];
@@ -99,6 +113,8 @@ export class StatementTracker {
     this.decode = opts.decode ?? decodeValue;
     this.maxHeld = opts.maxHeld ?? 10_000;
     this.maxStatements = opts.maxStatements ?? 10_000;
+    this.typed = opts.typed ?? true;
+    this.redact = opts.redact ?? false;
   }
 
   /** Feed one message; returns the records completed by it (usually at a ReadyForQuery). */
@@ -211,7 +227,8 @@ export class StatementTracker {
     const spans = msg.spans;
     const statement = this.statement(str(spans, 'source prepared statement'));
     const formats = numbers(spans.find((s) => s.name === 'parameter format codes')?.value);
-    const secret = carriesPassword(statement.sql);
+    statement.carriesPassword ??= carriesPassword(statement.sql);
+    const secret = statement.carriesPassword;
     const params: BoundParam[] = [];
     let i = 0;
     for (const group of spans) {
@@ -221,10 +238,13 @@ export class StatementTracker {
       if (!leaf) params.push({ format, bytes: null, complete: true });
       else {
         const bytes = spanBytes(msg, leaf);
-        if (secret) leaf.secret = true;
-        else typeLeaf(msg, leaf, paramOid(statement, i), format, this.decode);
-        const kept = bytes ? Buffer.from(bytes.subarray(0, PARAM_KEEP_BYTES)) : Buffer.from(msg.frame.bytes.subarray(leaf.start, Math.min(leaf.end, msg.frame.bytes.length, leaf.start + PARAM_KEEP_BYTES)));
-        params.push({ format, bytes: kept, complete: bytes !== null && bytes.length <= PARAM_KEEP_BYTES });
+        const retained = bytes ?? msg.frame.bytes.subarray(leaf.start, Math.min(leaf.end, msg.frame.bytes.length));
+        // The password-bearing pattern is ASCII: latin1 reads every byte as one character.
+        const carries = this.redact && connInfoCarriesPassword(retained.toString('latin1'));
+        if (secret || carries) leaf.secret = true;
+        else if (this.typed) typeLeaf(msg, leaf, paramOid(statement, i), format, this.decode);
+        const kept = Buffer.from(retained.subarray(0, PARAM_KEEP_BYTES));
+        params.push({ format, bytes: kept, complete: bytes !== null && bytes.length <= PARAM_KEEP_BYTES, ...(carries ? { secret: true } : {}) });
       }
       i++;
     }
@@ -361,7 +381,7 @@ export class StatementTracker {
       if (e.columns === 'unset') e.columns = portalColumns(e.portal);
       columns = e.columns;
     }
-    if (!columns) return;
+    if (!columns || !this.typed) return;
     let i = 0;
     for (const group of msg.spans) {
       if (group.name !== 'column') continue;
@@ -519,6 +539,7 @@ export class StatementTracker {
   private paramRecord(s: PreparedStatement, b: BoundParam, i: number): StatementRecord['params'][number] {
     const format = b.format === 1 ? 'binary' : 'text';
     if (b.bytes === null) return { type: null, format, value: null };
+    if (b.secret) return { type: null, format, value: REDACTED };
     const oid = paramOid(s, i);
     const { type, value } = paramText(oid, b.format, b.bytes, b.complete, this.decode);
     return { type, format, value };

@@ -20,6 +20,36 @@ const DELIM = ',';
 /** array_isspace: the C locale's isspace. */
 const SPACE = /[ \t\n\r\v\f]/;
 
+/**
+ * The work one array may take, in either format: at most this many elements, and this
+ * many characters of element text and value strings together. Beyond, the array is not
+ * decoded (null: its escaped bytes are shown), since pgscope only ever shows a bounded
+ * prefix of a value and an element's text can be far longer than its bytes (a binary
+ * numeric, a text numeric with an exponent).
+ */
+export const ARRAY_MAX_ELEMENTS = 10_000;
+export const ARRAY_MAX_CHARS = 100_000;
+
+/** Counts the elements and characters an array decoded so far; false once over budget. */
+class Budget {
+  private elements = 0;
+  private chars = 0;
+
+  take(e: Decoded): boolean {
+    this.elements++;
+    this.chars += e.text.length;
+    if (typeof e.value === 'string' && e.value !== e.text) this.chars += e.value.length;
+    return this.elements <= ARRAY_MAX_ELEMENTS && this.chars <= ARRAY_MAX_CHARS;
+  }
+
+  /** A NULL element costs an element (and the four characters of NULL). */
+  takeNull(): boolean {
+    this.elements++;
+    this.chars += 4;
+    return this.elements <= ARRAY_MAX_ELEMENTS && this.chars <= ARRAY_MAX_CHARS;
+  }
+}
+
 type Tree = Element[];
 type Element = Decoded | null | Tree;
 
@@ -73,18 +103,21 @@ export function arrayFromBinary(b: Buffer, elementOid: number, element: ScalarCo
   }
   // Every element takes at least its 4-byte length word: anything larger is a lie.
   if (count > (b.length - at) / 4) return null;
+  if (count > ARRAY_MAX_ELEMENTS) return null;
+  const budget = new Budget();
   const flat: (Decoded | null)[] = [];
   for (let i = 0; i < count; i++) {
     if (at + 4 > b.length) return null;
     const len = b.readInt32BE(at);
     at += 4;
     if (len === -1) {
+      if (!budget.takeNull()) return null;
       flat.push(null);
       continue;
     }
     if (len < 0 || at + len > b.length) return null;
     const e = element.fromBinary(b.subarray(at, at + len));
-    if (e === null) return null;
+    if (e === null || !budget.take(e)) return null;
     flat.push(e);
     at += len;
   }
@@ -98,6 +131,7 @@ export function arrayFromBinary(b: Buffer, elementOid: number, element: ScalarCo
 /** array_in's grammar: an optional "[lb:ub]…=" prefix, then nested braces of elements. */
 class TextArrayParser {
   private i = 0;
+  private readonly budget = new Budget();
 
   constructor(
     private readonly s: string,
@@ -183,9 +217,9 @@ class TextArrayParser {
     if (quoted) return undefined;
     raw = raw.slice(0, keep);
     if (!escaped && raw === '') return undefined;
-    if (!escaped && raw.toLowerCase() === 'null') return null;
+    if (!escaped && raw.toLowerCase() === 'null') return this.budget.takeNull() ? null : undefined;
     const e = this.element.fromText(raw);
-    return e === null ? undefined : e;
+    return e === null || !this.budget.take(e) ? undefined : e;
   }
 }
 

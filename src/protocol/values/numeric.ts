@@ -15,6 +15,14 @@ const NUMERIC_DSCALE_MASK = 0x3fff;
 const NBASE = 10000;
 /** numeric_in refuses exponents beyond ±NUMERIC_MAX_PRECISION. */
 const NUMERIC_MAX_PRECISION = 1000;
+/**
+ * Longest numeric text decoded from the binary form. The header alone (weight up to 32767,
+ * dscale up to 16383) can ask for ~147,000 digits from a few bytes; PostgreSQL allows that
+ * many, but pgscope only shows bounded values, so a longer value is not decoded (null: its
+ * escaped bytes are shown). 1,024 covers every numeric(1000, s) value: at most 1,000 digits
+ * plus a sign and a point.
+ */
+export const NUMERIC_MAX_TEXT_CHARS = 1024;
 
 const SPECIAL: Record<number, string> = { [NUMERIC_NAN]: 'NaN', [NUMERIC_PINF]: 'Infinity', [NUMERIC_NINF]: '-Infinity' };
 
@@ -37,18 +45,25 @@ function fromBinary(b: Buffer): Decoded | null {
   }
   const digitAt = (i: number): number => (i >= 0 && i < ndigits ? digits[i]! : 0);
 
-  let text = sign === NUMERIC_NEG ? '-' : '';
-  if (weight < 0) text += '0';
+  // The length of the text, from the header, before building any of it.
+  const intChars = weight < 0 ? 1 : String(digitAt(0)).length + 4 * weight;
+  const length = (sign === NUMERIC_NEG ? 1 : 0) + intChars + (dscale > 0 ? 1 + dscale : 0);
+  if (length > NUMERIC_MAX_TEXT_CHARS) return null;
+
+  const parts: string[] = [];
+  if (sign === NUMERIC_NEG) parts.push('-');
+  if (weight < 0) parts.push('0');
   else {
     // The first group without its leading zeros, then every group as four digits.
-    text += String(digitAt(0));
-    for (let i = 1; i <= weight; i++) text += String(digitAt(i)).padStart(4, '0');
+    parts.push(String(digitAt(0)));
+    for (let i = 1; i <= weight; i++) parts.push(String(digitAt(i)).padStart(4, '0'));
   }
   if (dscale > 0) {
-    let fraction = '';
-    for (let i = weight + 1; fraction.length < dscale; i++) fraction += String(digitAt(i)).padStart(4, '0');
-    text += '.' + fraction.slice(0, dscale);
+    const fraction: string[] = [];
+    for (let i = weight + 1, n = 0; n < dscale; i++, n += 4) fraction.push(String(digitAt(i)).padStart(4, '0'));
+    parts.push('.', fraction.join('').slice(0, dscale));
   }
+  const text = parts.join('');
   return { value: text, text };
 }
 

@@ -227,3 +227,28 @@ test('a filter decides which events become lines', () => {
   assert.deepEqual([...new Set(lines.map((l) => l.msg))].sort(), ['Bind', 'CommandComplete', 'ErrorResponse', 'Execute', 'Parse']);
   assert.equal(renderJsonl(events, { ...OPTS, filter: parseFilter('pgscope') }), '');
 });
+
+test('typed values are bounded like raw: text and value cut at maxRawBytes characters, with truncated: true', () => {
+  const events = fixtureEvents(byName('psql-scram-simple-queries'));
+  const row = events.find((e) => e.kind === 'codec' && e.event.kind === 'message' && e.event.message.name === 'DataRow');
+  const msg = (row as { event: { message: DecodedMessage } }).event.message;
+  const col = msg.spans.find((s) => s.children)!;
+  const long = 'x'.repeat(5000);
+  const opts = { redact: false, maxRawBytes: 1024 };
+  col.typed = { type: 'text', value: long, text: long };
+  let [l] = checkJsonlLines(renderJsonl([row!], opts));
+  let t = (l!.fields as Record<string, unknown>[]).find((f) => f.children)!.typed as Record<string, unknown>;
+  assert.deepEqual(t, { type: 'text', value: 'x'.repeat(1024), text: 'x'.repeat(1024), truncated: true });
+  // An array: elements beyond the limit are left out.
+  col.typed = { type: 'text[]', value: Array.from({ length: 1000 }, () => 'abcdefghij'), text: `{${Array.from({ length: 1000 }, () => 'abcdefghij').join(',')}}` };
+  [l] = checkJsonlLines(renderJsonl([row!], opts));
+  t = (l!.fields as Record<string, unknown>[]).find((f) => f.children)!.typed as Record<string, unknown>;
+  assert.equal(t.truncated, true);
+  assert.equal((t.text as string).length, 1024);
+  assert.ok((t.value as string[]).length <= 103 && (t.value as string[]).length >= 100, `${(t.value as string[]).length} elements`);
+  // Small values are untouched.
+  col.typed = { type: 'int4[]', value: [1, null, 3], text: '{1,NULL,3}' };
+  [l] = checkJsonlLines(renderJsonl([row!], opts));
+  t = (l!.fields as Record<string, unknown>[]).find((f) => f.children)!.typed as Record<string, unknown>;
+  assert.deepEqual(t, { type: 'int4[]', value: [1, null, 3], text: '{1,NULL,3}' });
+});

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openPcapngFile, PcapngSink } from '../../../src/output/pcapng/index.js';
+import { ConfigError } from '../../../src/config.js';
+import { OutputFile } from '../../../src/output/output-file.js';
+import { PcapngSink } from '../../../src/output/pcapng/index.js';
 import { closed, opened, serverConnected, wire } from './events.js';
 import { ACK, FIN, followStreams, memoryWriter, PSH, readBlocks, readPackets, SYN } from './read-pcapng.js';
 
@@ -196,23 +198,32 @@ test('output is buffered until flush(); close() ends open connections, flushes o
   assert.equal(packets.at(-1)!.micros, micros(T0 + 7), 'closed at the last time seen');
 });
 
-test('openPcapngFile writes a 0644 file, truncating; a path that cannot be opened is named in the error', () => {
+test('over an OutputFile: a 0600 file, truncating, even when it existed 0644; a symlink or a bad path is a ConfigError naming the path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-pcapng-'));
   try {
     const path = join(dir, 'trace.pcapng');
+    writeFileSync(path, 'old');
+    chmodSync(path, 0o644);
     for (let i = 0; i < 2; i++) {
-      const sink = openPcapngFile(path, { redact: false });
+      const f = OutputFile.open('--pcap', path, () => {});
+      const sink = new PcapngSink({ write: (b) => f.writeBytes(b), end: () => f.close() }, { redact: false });
       sink.write(opened(1, T0, { address: '127.0.0.1', port: 40000 }));
       sink.write(serverConnected(1, T0, { address: '127.0.0.1', port: 5432 }));
       sink.write(wire(1, T0, 'frontend', 0, Buffer.from('x'.repeat(i + 1))));
       sink.close();
     }
-    assert.equal(statSync(path).mode & 0o777 & ~process.umask(), 0o644 & ~process.umask());
+    assert.equal(statSync(path).mode & 0o777, 0o600);
     const streams = followStreams(readPackets(readFileSync(path)));
     assert.equal(streams.length, 1, 'the second run replaced the first');
     assert.equal(streams[0]!.fromClient.toString(), 'xx');
     const bad = join(dir, 'missing', 'trace.pcapng');
-    assert.throws(() => openPcapngFile(bad, { redact: false }), (e: Error) => e.message.includes(bad));
+    assert.throws(() => OutputFile.open('--pcap', bad, () => {}), (e: Error) => e instanceof ConfigError && e.message.includes(bad));
+    const target = join(dir, 'elsewhere');
+    writeFileSync(target, 'keep');
+    const link = join(dir, 'link.pcapng');
+    symlinkSync(target, link);
+    assert.throws(() => OutputFile.open('--pcap', link, () => {}), (e: Error) => e instanceof ConfigError && e.message.includes(link) && /symbolic link/.test(e.message));
+    assert.equal(readFileSync(target, 'utf8'), 'keep', 'the link target is untouched');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

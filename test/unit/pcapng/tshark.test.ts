@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openPcapngFile } from '../../../src/output/pcapng/index.js';
+import { OutputFile } from '../../../src/output/output-file.js';
+import { PcapngSink } from '../../../src/output/pcapng/index.js';
 import { valueOf } from '../../../src/protocol/conversation.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
 import type { ProxyEvent } from '../../../src/session/events.js';
@@ -27,7 +28,8 @@ const T0 = 1_700_000_000_000.25;
 
 /** Several conversations' events merged in time order, as the proxy would deliver them. */
 function capture(file: string, redact: boolean, runs: ProxyEvent[][]): void {
-  const sink = openPcapngFile(file, { redact });
+  const f = OutputFile.open('--pcap', file, (t) => assert.fail(t));
+  const sink = new PcapngSink({ write: (b) => f.writeBytes(b), end: () => f.close() }, { redact });
   const all = runs.flat().sort((a, b) => a.time - b.time); // stable: codec before wire stays
   for (const ev of all) sink.write(ev);
   sink.close();
