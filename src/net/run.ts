@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import net from 'node:net';
 import { ConfigError, type Config } from '../config.js';
 import { writeAllSync } from '../output/fd-write.js';
@@ -239,8 +239,11 @@ export function openLogfile(path: string, clear: boolean): number {
   try {
     // The log holds decrypted traffic: a new file is readable by its owner only. The mode
     // applies only when open creates the file; an existing log the user made keeps its
-    // mode (they chose it), and is appended to (or cleared with --clear-logfile).
-    return openSync(path, clear ? 'w' : 'a', 0o600);
+    // mode (they chose it), and is appended to (or cleared with -c/--clear).
+    // O_APPEND in both cases: if the file is truncated from outside (logrotate's
+    // copytruncate, `: > FILE`), writing goes on at its new end instead of leaving a hole.
+    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC } = fsConstants;
+    return openSync(path, O_WRONLY | O_CREAT | O_APPEND | (clear ? O_TRUNC : 0), 0o600);
   } catch (e) {
     throw new ConfigError(`--logfile: cannot open "${path}": ${e instanceof Error ? e.message : String(e)}`);
   }

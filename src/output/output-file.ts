@@ -29,7 +29,8 @@ export class OutputFile {
     if (path === '-') return new OutputFile(1, flag, 'standard output', false, warn);
     let fd: number | null = null;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+      // O_APPEND: a file truncated from outside (logrotate's copytruncate) is written from its new end, without a hole.
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
       const st = fstatSync(fd);
       if (st.isFile() && (st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
       return new OutputFile(fd, flag, path, true, warn);

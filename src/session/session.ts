@@ -661,7 +661,15 @@ export class Session {
     }
     if (f.type !== 'R') return;
     const code = valueOf(m.spans, 'code');
-    if (code === 10 && m.spans.some((s) => s.name === 'mechanism' && s.value === 'SCRAM-SHA-256-PLUS')) this.serverOfferedPlus = true;
+    if (code === 10 && m.spans.some((s) => s.name === 'mechanism' && s.value === 'SCRAM-SHA-256-PLUS')) {
+      this.serverOfferedPlus = true;
+      if (!this.clientTls && this.serverTls) {
+        // The server offers -PLUS because pgscope's leg to it is TLS; libpq on a plaintext
+        // leg refuses that offer ("server offered SCRAM-SHA-256-PLUS authentication over a
+        // non-SSL connection") and the connection fails with nothing said here otherwise.
+        this.status('warn', 'the server offers SCRAM-SHA-256-PLUS (pgscope reaches it over TLS) to a client on a plaintext leg: libpq refuses that; use TLS on the client leg, --override-auth, or --server-sslmode disable');
+      }
+    }
     if (code !== 0) return;
     this.verdictGiven = true;
     const verdict = securityVerdict({

@@ -312,6 +312,13 @@ describe('Session with --override-auth', () => {
     assert.match(sent(b, 'send-client').toString('latin1'), /asks for 2147483647 SCRAM iterations; pgscope computes at most 1000000/);
   });
 
+  it('without --override-auth, warns when a plaintext client is offered SCRAM-SHA-256-PLUS (libpq refuses it)', () => {
+    const s = connected({ overrideAuth: null, serverTls: { attempt: true, requireEncryption: false, mode: 'prefer' } });
+    const a = s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256-PLUS'), cstr('SCRAM-SHA-256'), Buffer.from([0])) });
+    assert.match(statuses(a), /^warn: the server offers SCRAM-SHA-256-PLUS \(pgscope reaches it over TLS\) to a client on a plaintext leg/m);
+    assert.deepEqual(sent(a, 'send-client'), auth(10, cstr('SCRAM-SHA-256-PLUS'), cstr('SCRAM-SHA-256'), Buffer.from([0])), 'forwarded unchanged');
+  });
+
   it('takes a hang-up at the password prompt as a normal event', () => {
     const s = connected();
     s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });

@@ -1,0 +1,98 @@
+/**
+ * Soak: SOAK_SECONDS (default 600) of pgbench through one pgscope logging every message
+ * annotated to a file, in front of a real PostgreSQL 15 server (SCRAM, TLS on both legs).
+ * Two pgbench runs side by side: 4 clients with prepared statements over long-lived
+ * connections, and 2 clients opening a new connection for every transaction (-C), so
+ * both per-message and per-connection state get exercised.
+ *
+ * pgscope's resident memory (VmRSS) is sampled every 10 s; the value after the first
+ * SOAK_WARMUP_SECONDS (default 60) is the reference, and at the end it must be within 10%
+ * of it (a leak per message or per connection would grow it steadily). The log file is
+ * truncated every 10 s to keep the disk usage bounded (the bytes it held are added up and
+ * reported). pgbench must finish without a failed
+ * transaction, and pgscope must run at the end with its descriptors back to the baseline.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { alive, fdCount, rssMiB } from '../helpers/hardening.js';
+import { clientBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
+import { run } from '../helpers/proc.js';
+import { background, clientEnv, startPgscopeLogfile, waitUntil, type FileLoggedPgscope } from '../helpers/traffic-util.js';
+
+const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 600);
+const WARMUP = Number(process.env['SOAK_WARMUP_SECONDS'] ?? Math.min(60, Math.floor(SECONDS / 5)));
+const T = { timeout: SECONDS * 1000 + 300_000 };
+
+describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`, () => {
+  let server: PgServer;
+  let proxy: FileLoggedPgscope;
+  let dir: string;
+  let logPath: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pgscope-soak-'));
+    logPath = join(dir, 'pgscope.log');
+    server = await startPgServer({ version: 15, auth: 'scram-sha-256', ssl: true, settings: { max_connections: '50' } });
+    const init = await run(clientBin('pgbench'), ['-i', '-q', '-s', '2', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', 'postgres'], { env: clientEnv(server), timeoutMs: 120_000 });
+    assert.equal(init.code, 0, init.stderr);
+    proxy = await startPgscopeLogfile(['--server-host', server.host, '--server-connect-port', String(server.port)], logPath);
+  }, T);
+
+  after(async () => {
+    await proxy?.stop();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, T);
+
+  it(`resident memory at the end within 10% of the value after ${WARMUP} s`, T, async (t) => {
+    const baseFds = fdCount(proxy.pid);
+    const common = ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'postgres', '-T', String(SECONDS), '-P', '60', '--no-vacuum'];
+    const steady = background(clientBin('pgbench'), [...common, '-c', '4', '-j', '1', '-M', 'prepared', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-prepared' }));
+    // -C over TLS too: a plaintext libpq client refuses the SCRAM-SHA-256-PLUS that the
+    // server offers over pgscope's TLS server leg (pgscope passes authentication through).
+    const churn = background(clientBin('pgbench'), [...common, '-c', '2', '-j', '1', '-C', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-connect' }));
+
+    const t0 = Date.now();
+    const samples: { s: number; rss: number }[] = [];
+    let logBytes = 0;
+    let reference: number | null = null;
+    let finished = false;
+    void Promise.all([steady.exited, churn.exited]).then(() => (finished = true));
+    while (!finished) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      if (!alive(proxy.pid)) break;
+      const s = Math.round((Date.now() - t0) / 1000);
+      const rss = rssMiB(proxy.pid);
+      samples.push({ s, rss });
+      if (reference === null && s >= WARMUP) reference = rss;
+      try {
+        // Bytes on disk, not the size: with -c pgscope does not append, so after a
+        // truncation its next writes leave a hole (see hardening-faults.test.ts).
+        logBytes += statSync(logPath).blocks * 512;
+        truncateSync(logPath, 0);
+      } catch {
+        /* reported by the size check */
+      }
+    }
+    const [steadyCode, churnCode] = await Promise.all([steady.exited, churn.exited]);
+    const end = rssMiB(proxy.pid);
+    logBytes += statSync(logPath).blocks * 512;
+    const tps = (out: string): string => /tps = ([\d.]+)/.exec(out)?.[1] ?? '?';
+    const failed = (out: string): number => Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
+    t.diagnostic(`pgbench -M prepared: exit ${steadyCode}, ${tps(steady.output())} tps; -C: exit ${churnCode}, ${tps(churn.output())} tps`);
+    t.diagnostic(`pgscope VmRSS (MiB) every 10 s: ${samples.map((x) => `${x.s}s=${x.rss.toFixed(0)}`).join(' ')}`);
+    t.diagnostic(`reference after ${WARMUP} s: ${reference?.toFixed(1)} MiB; end: ${end.toFixed(1)} MiB (${reference ? ((end / reference - 1) * 100).toFixed(1) : '?'}%); log written: ${(logBytes / 1e9).toFixed(2)} GB`);
+
+    assert.ok(alive(proxy.pid), 'pgscope still runs');
+    assert.equal(steadyCode, 0, steady.output().slice(-2000));
+    assert.equal(churnCode, 0, churn.output().slice(-2000));
+    assert.equal(failed(steady.output()) + failed(churn.output()), 0, 'no failed transaction');
+    assert.ok(logBytes > 1e6, `the log was written (${logBytes} bytes)`);
+    assert.ok(reference !== null, 'a reference sample after the warm-up');
+    assert.ok(end <= reference * 1.1, `VmRSS grew from ${reference.toFixed(1)} MiB after ${WARMUP} s to ${end.toFixed(1)} MiB at the end (more than 10%)`);
+    await waitUntil(() => fdCount(proxy.pid) <= baseFds, 60_000, `pgscope's descriptors back to ${baseFds} (now ${fdCount(proxy.pid)})`);
+  });
+});
