@@ -123,6 +123,7 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     overrideAuth: config.overrideAuth ? { channelBinding: config.serverChannelBinding } : null,
     clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
     wire: outputs.wire,
+    essentialOnly: !outputs.showsMessages,
   };
 
   const server = net.createServer();

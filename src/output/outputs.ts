@@ -30,6 +30,8 @@ export interface Outputs {
   summary(): string | null;
   /** Sessions must emit 'wire' events. */
   readonly wire: boolean;
+  /** Some output shows forwarded messages; when none does, sessions decode only what they need themselves. */
+  readonly showsMessages: boolean;
   /** Where the text log goes: --logfile, standard output, or standard error when another output took standard output. */
   readonly textLogTarget: 'logfile' | 'stdout' | 'stderr';
   /** What --filter keeps, in words, or null. */
@@ -158,6 +160,7 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
       }
     },
     wire: config.pcap !== null,
+    showsMessages: showsMessages(config),
     textLogTarget: textLogTarget(config),
     filterDescription: filter ? describeFilter(filter) : null,
   };
@@ -189,4 +192,9 @@ function filtered(text: TextLog, lines: LineWriter, filter: Filter): Sink {
 export function textLogTarget(config: Config): 'logfile' | 'stdout' | 'stderr' {
   if (config.logfile) return 'logfile';
   return config.jsonl === '-' || config.queryLog === '-' ? 'stderr' : 'stdout';
+}
+
+/** Whether any output shows forwarded traffic (messages, statements, bytes per batch). */
+export function showsMessages(config: Config): boolean {
+  return config.logForwarded !== 'none' || config.jsonl !== null || config.queryLog !== null || config.pcap !== null || config.summary;
 }

@@ -10,7 +10,22 @@ export interface ConversationOptions {
   /** Starting modes, for a tap that joins a conversation after its startup. */
   frontendMode?: FramerMode;
   backendMode?: FramerMode;
+  /**
+   * Decode only the messages a proxy needs for its own decisions (ESSENTIAL_TYPES): the
+   * others are framed and counted but neither copied nor decoded. For a proxy whose
+   * outputs show nothing of the traffic; every decision it makes still has what it needs.
+   */
+  essentialOnly?: boolean;
 }
+
+/**
+ * What a proxy must see with every output off: startup packets and SSL/GSS answers (always
+ * framed), the client's password/SASL responses ('p', for the security verdict and
+ * --override-auth) and Terminate ('X'); the server's authentication requests ('R'),
+ * BackendKeyData ('K', to route cancels), ErrorResponse ('E', a goodbye before closing)
+ * and NegotiateProtocolVersion ('v').
+ */
+export const ESSENTIAL_TYPES = { frontend: new Set(['p', 'X']), backend: new Set(['R', 'K', 'E', 'v']) } as const;
 
 /**
  * Both directions of one PostgreSQL connection: two framers, one shared DecodeContext.
@@ -23,8 +38,9 @@ export class Conversation {
 
   constructor(opts: ConversationOptions = {}) {
     const common = { retain: opts.retain, maxMessageLength: opts.maxMessageLength };
-    this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', ...common });
-    this.backend = new Framer({ direction: 'backend', mode: opts.backendMode ?? 'normal', ...common });
+    const only = (d: Direction): { only?: ReadonlySet<string> } => (opts.essentialOnly ? { only: ESSENTIAL_TYPES[d] } : {});
+    this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', ...common, ...only('frontend') });
+    this.backend = new Framer({ direction: 'backend', mode: opts.backendMode ?? 'normal', ...common, ...only('backend') });
   }
 
   framer(direction: Direction): Framer {

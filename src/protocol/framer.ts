@@ -14,6 +14,7 @@ export const DEFAULT_MAX_MESSAGE_LENGTH = 0x40000000 + 0x10000;
 export const DEFAULT_RETAIN = 1024 * 1024;
 /** Bytes kept of an 'unparsed' run. */
 const UNPARSED_PREFIX = 64;
+const EMPTY = Buffer.alloc(0);
 /** A TLS record's length field never exceeds 2^14 + 2048 (RFC 8446 §5.2). */
 const MAX_TLS_RECORD = 16384 + 2048;
 
@@ -42,6 +43,11 @@ export interface FramerOptions {
   maxStartupLength?: number;
   /** Bytes of each frame to keep (header included). Larger frames are kept as a prefix. */
   retain?: number;
+  /**
+   * Normal-phase message types whose frames are wanted; others are only counted (no copy,
+   * no event), which is what a proxy with every output off needs. Default: all.
+   */
+  only?: ReadonlySet<string>;
 }
 
 interface Pending {
@@ -53,6 +59,8 @@ interface Pending {
   /** Bytes of the frame seen so far. */
   seen: number;
   bytes: Buffer;
+  /** Counted, not reported (a type outside FramerOptions.only). */
+  skip: boolean;
 }
 
 /**
@@ -68,6 +76,8 @@ export class Framer {
   private readonly maxMessageLength: number;
   private readonly maxStartupLength: number;
   private readonly retain: number;
+  /** Per type byte: 1 when its frames are wanted (FramerOptions.only), or null: all are. */
+  private readonly wanted: Uint8Array | null;
   /** Absolute offset of the next byte to arrive. */
   private streamOffset = 0;
   /** Header bytes gathered so far (at most 5). */
@@ -83,6 +93,8 @@ export class Framer {
     this.maxMessageLength = opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
     this.maxStartupLength = opts.maxStartupLength ?? DEFAULT_MAX_STARTUP_LENGTH;
     this.retain = Math.max(16, opts.retain ?? DEFAULT_RETAIN);
+    this.wanted = opts.only ? new Uint8Array(256) : null;
+    for (const t of opts.only ?? []) this.wanted![t.charCodeAt(0) & 0xff] = 1;
   }
 
   get mode(): FramerMode {
@@ -220,13 +232,14 @@ export class Framer {
       if (length < 4) return this.breakOn(out, hdr, chunk, i, 'length-too-short', what, `a length of at least 4, got ${length}`);
       if (length > this.maxMessageLength) return this.breakOn(out, hdr, chunk, i, 'length-too-long', what, `a length of at most ${this.maxMessageLength}, got ${length}`);
     }
-    const keep = Math.min(size, this.retain);
-    const bytes = Buffer.allocUnsafe(keep);
-    hdr.copy(bytes, 0);
-    this.pending = { kind, offset: start, type, length, size, seen: this.headerLen, bytes };
+    const skip = kind === 'message' && this.wanted !== null && this.wanted[hdr[0]!] !== 1;
+    const keep = skip ? 0 : Math.min(size, this.retain);
+    const bytes = skip ? EMPTY : Buffer.allocUnsafe(keep);
+    if (!skip) hdr.copy(bytes, 0);
+    this.pending = { kind, offset: start, type, length, size, seen: this.headerLen, bytes, skip };
     this.streamOffset += this.headerLen;
     this.headerLen = 0;
-    if (size > this.retain) {
+    if (size > this.retain && !skip) {
       out.push({ kind: 'message-start', direction: this.direction, offset: start, type, length, size });
     }
     if (this.pending.seen === size) this.finish(out);
@@ -250,6 +263,7 @@ export class Framer {
   private finish(out: FramerEvent[]): void {
     const p = this.pending!;
     this.pending = null;
+    if (p.skip) return;
     const frame: Frame = {
       direction: this.direction,
       kind: p.kind,

@@ -55,6 +55,8 @@ export interface SessionSettings {
   clientCertificate?: Exclude<SecurityVerdict['tls'], 'none'>;
   /** Emit 'wire' events (the plaintext bytes) for sinks that need them (pcapng). */
   wire?: boolean;
+  /** No output shows forwarded messages: decode only what the session itself needs (see Conversation). */
+  essentialOnly?: boolean;
 }
 
 /** Most client bytes held while the server leg is being set up. */
@@ -122,7 +124,7 @@ export class Session {
     private readonly now: () => number = preciseNow,
   ) {
     this.started = now();
-    this.conv = new Conversation({ retain: settings.retain });
+    this.conv = new Conversation({ retain: settings.retain, essentialOnly: settings.essentialOnly ?? false });
   }
 
   /** The server the connection was routed to, once known. */
@@ -743,6 +745,8 @@ export class Session {
   }
 
   private forwarded(label: Label, bytes: number): void {
+    // Only the text log shows forwarded batches; with every output off nobody would.
+    if (this.settings.essentialOnly) return;
     const t = this.now();
     this.out.push({ type: 'log', event: { kind: 'forwarded', conn: this.id, time: t, label, bytes, elapsed: (t - this.started) / 1000 } });
   }

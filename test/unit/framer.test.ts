@@ -100,3 +100,35 @@ describe('Framer', () => {
     }
   });
 });
+
+describe('Framer with `only` (a proxy whose outputs show nothing)', () => {
+  const stream = Buffer.concat([
+    msg('R', int32(0)),
+    msg('S', cstr('client_encoding'), cstr('UTF8')),
+    msg('K', int32(42), int32(7)),
+    msg('D', Buffer.from([0, 1]), int32(3), Buffer.from('abc')),
+    msg('Z', 'I'),
+    msg('E', 'SFATAL\0C57P01\0Mbye\0\0'),
+  ]);
+  const frames = (evs: FramerEvent[]): Frame[] => evs.flatMap((e) => (e.kind === 'frame' ? [e.frame] : []));
+
+  it('reports only the wanted types, with the offsets and bytes the full framer gives them, at any chunking', () => {
+    const full = frames(new Framer({ direction: 'backend' }).push(stream));
+    const want = full.filter((f) => f.type === 'K' || f.type === 'E');
+    for (const size of [1, 2, 3, 7, stream.length]) {
+      const f = new Framer({ direction: 'backend', only: new Set(['K', 'E']) });
+      const got: Frame[] = [];
+      for (let i = 0; i < stream.length; i += size) got.push(...frames(f.push(stream.subarray(i, i + size))));
+      assert.deepEqual(got, want, `chunks of ${size}`);
+      assert.equal(f.offset, stream.length);
+      assert.ok(f.idle);
+    }
+  });
+
+  it('still knows a skipped message that a connection cut off', () => {
+    const f = new Framer({ direction: 'backend', only: new Set(['K']) });
+    const d = msg('D', Buffer.from([0, 1]), int32(3), Buffer.from('abc'));
+    assert.deepEqual(f.push(d.subarray(0, 8)), []);
+    assert.deepEqual(f.partial, { offset: 0, type: 'D', size: d.length, seen: 8 });
+  });
+});

@@ -319,6 +319,20 @@ describe('Session with --override-auth', () => {
     assert.deepEqual(sent(a, 'send-client'), auth(10, cstr('SCRAM-SHA-256-PLUS'), cstr('SCRAM-SHA-256'), Buffer.from([0])), 'forwarded unchanged');
   });
 
+  it('with every output off (essentialOnly), still authenticates, gives its verdict, and forwards everything unchanged', () => {
+    const s = connected({ essentialOnly: true });
+    s.handle({ type: 'server-data', bytes: auth(3) });
+    s.handle({ type: 'client-data', bytes: passwordMessage(PASSWORD) });
+    const rows = Buffer.concat([msg('S', cstr('TimeZone'), cstr('UTC')), msg('K', int32(99), int32(5)), READY]);
+    const a = s.handle({ type: 'server-data', bytes: Buffer.concat([AUTH_OK, rows]) });
+    assert.deepEqual(sent(a, 'send-client'), Buffer.concat([AUTH_OK, rows]));
+    assert.equal(verdicts(a).length, 1);
+    const q = msg('Q', cstr('select 1'));
+    const b = s.handle({ type: 'client-data', bytes: q });
+    assert.deepEqual(sent(b, 'send-server'), q);
+    assert.ok(!b.some((x) => x.type === 'log'), 'nothing logged for traffic nobody shows');
+  });
+
   it('takes a hang-up at the password prompt as a normal event', () => {
     const s = connected();
     s.handle({ type: 'server-data', bytes: auth(10, cstr('SCRAM-SHA-256'), Buffer.from([0])) });
