@@ -1,5 +1,5 @@
 import type { DecodedMessage, Span } from '../protocol/types.js';
-import { quoteBounded } from './escape.js';
+import { quoteFlat, quoteRange } from './escape.js';
 import { MONOCHROME, type Style } from './style.js';
 
 export interface AnnotateOptions {
@@ -16,9 +16,23 @@ export interface AnnotatedLine {
   text: string;
 }
 
+/** Receives the lines of a message in order: nesting depth (0 for the first line) and text. */
+export type LineSink = (depth: number, text: string) => void;
+
 /** A message shown on a single line when it is this short and has no nested fields. */
 const ONE_LINE_MAX_SPANS = 3;
 const ONE_LINE_MAX_CHARS = 160;
+
+/** AnnotateOptions with the defaults filled in. */
+export interface ResolvedAnnotateOptions {
+  maxValueBytes: number;
+  style: Style;
+  redact: boolean;
+}
+
+export function resolveAnnotateOptions(opts: AnnotateOptions = {}): ResolvedAnnotateOptions {
+  return { maxValueBytes: opts.maxValueBytes ?? 256, style: opts.style ?? MONOCHROME, redact: opts.redact ?? false };
+}
 
 /**
  * A message in Elephantshark's conventions: each field as its bytes, escaped and quoted,
@@ -27,67 +41,101 @@ const ONE_LINE_MAX_CHARS = 160;
  *   "Z" = ReadyForQuery "\x00\x00\x00\x05" = 5 bytes "I" = idle
  */
 export function annotateMessage(msg: DecodedMessage, opts: AnnotateOptions = {}): AnnotatedLine[] {
-  const o: Required<AnnotateOptions> = { maxValueBytes: opts.maxValueBytes ?? 256, style: opts.style ?? MONOCHROME, redact: opts.redact ?? false };
-  const buf = msg.frame.bytes;
-  const spans = msg.spans;
-  // The head: the type byte and length (normal phase) or the length and code (startup).
-  const headCount = msg.frame.kind === 'message' ? 2 : msg.frame.kind === 'startup' ? 2 : msg.frame.kind === 'answer' ? 1 : 3;
-  const head = spans.slice(0, headCount);
-  const rest = spans.slice(headCount);
-  const headParts = head.map((s) => part(s, buf, o));
   const lines: AnnotatedLine[] = [];
-  const restIsFlat = rest.every((s) => !s.children || s.children.length === 0);
-  const restParts = restIsFlat ? rest.map((s) => part(s, buf, o)) : [];
-  const oneLine = [...headParts, ...restParts].join(' ');
-  if (restIsFlat && rest.length <= ONE_LINE_MAX_SPANS && visibleLength(oneLine) <= ONE_LINE_MAX_CHARS) {
-    lines.push({ depth: 0, text: oneLine });
-  } else {
-    lines.push({ depth: 0, text: headParts.join(' ') });
-    for (const s of rest) renderSpan(s, 1, buf, o, lines);
-  }
-  if (msg.error) lines.push({ depth: 1, text: o.style.problem(`!! ${msg.error.message}`) });
+  renderMessage(msg, resolveAnnotateOptions(opts), (depth, text) => lines.push({ depth, text }));
   return lines;
 }
 
-function renderSpan(s: Span, depth: number, buf: Buffer, o: Required<AnnotateOptions>, lines: AnnotatedLine[]): void {
-  if (!s.children || s.children.length === 0) {
-    lines.push({ depth, text: part(s, buf, o) });
+const noChildren = (s: Span): boolean => s.children === undefined || s.children.length === 0;
+
+/** annotateMessage's lines, handed to `emit` one by one instead of collected. */
+export function renderMessage(msg: DecodedMessage, o: ResolvedAnnotateOptions, emit: LineSink): void {
+  const buf = msg.frame.bytes;
+  const spans = msg.spans;
+  const n = spans.length;
+  // The head: the type byte and length (normal phase) or the length and code (startup).
+  const kind = msg.frame.kind;
+  const headCount = Math.min(n, kind === 'message' || kind === 'startup' ? 2 : kind === 'answer' ? 1 : 3);
+  let head = '';
+  for (let i = 0; i < headCount; i++) head = i === 0 ? part(spans[0]!, buf, o) : head + ' ' + part(spans[i]!, buf, o);
+  const restCount = n - headCount;
+  let flat = true;
+  for (let i = headCount; i < n && flat; i++) flat = noChildren(spans[i]!);
+  // A short flat message goes on one line; its parts are kept for the long form otherwise.
+  let restParts: string[] | null = null;
+  if (flat && restCount <= ONE_LINE_MAX_SPANS) {
+    restParts = [];
+    let length = head.length;
+    for (let i = headCount; i < n; i++) {
+      const p = part(spans[i]!, buf, o);
+      restParts.push(p);
+      length += 1 + p.length; // the head is never empty when there is a rest
+    }
+    // Colour codes only ever lengthen a line: its raw length is an upper bound of what shows.
+    if (length <= ONE_LINE_MAX_CHARS || (o.style !== MONOCHROME && visibleLength(joinLine(head, restParts)) <= ONE_LINE_MAX_CHARS)) {
+      emit(0, restCount === 0 ? head : joinLine(head, restParts));
+      if (msg.error) emit(1, o.style.problem(`!! ${msg.error.message}`));
+      return;
+    }
+  }
+  emit(0, head);
+  for (let i = headCount; i < n; i++) {
+    if (restParts) emit(1, restParts[i - headCount]!);
+    else renderSpan(spans[i]!, 1, buf, o, emit);
+  }
+  if (msg.error) emit(1, o.style.problem(`!! ${msg.error.message}`));
+}
+
+function joinLine(head: string, rest: string[]): string {
+  let s = head;
+  for (let i = 0; i < rest.length; i++) s = s + ' ' + rest[i]!;
+  return s;
+}
+
+function renderSpan(s: Span, depth: number, buf: Buffer, o: ResolvedAnnotateOptions, emit: LineSink): void {
+  const children = s.children;
+  if (children === undefined || children.length === 0) {
+    emit(depth, part(s, buf, o));
     return;
   }
-  const allLeaves = s.children.every((c) => !c.children || c.children.length === 0);
-  if (allLeaves) {
-    const label = s.meaning ? o.style.meaning(`${s.meaning}: `) : '';
-    lines.push({ depth, text: label + s.children.map((c) => part(c, buf, o)).join(' ') });
-    return;
-  }
-  // Nested groups: the group's leading leaves on one line, deeper groups below it.
-  const leaves: string[] = [];
+  // The group's leading leaves on one line (all of it when it has no deeper groups), deeper groups below it.
+  let leaves = '';
   let i = 0;
-  for (; i < s.children.length; i++) {
-    const c = s.children[i]!;
-    if (c.children && c.children.length > 0) break;
-    leaves.push(part(c, buf, o));
+  for (; i < children.length; i++) {
+    const c = children[i]!;
+    if (!noChildren(c)) break;
+    leaves = i === 0 ? part(c, buf, o) : leaves + ' ' + part(c, buf, o);
+  }
+  if (i === children.length) {
+    emit(depth, s.meaning ? o.style.meaning(`${s.meaning}: `) + leaves : leaves);
+    return;
   }
   const label = s.meaning ?? s.name;
-  lines.push({ depth, text: leaves.length ? `${o.style.meaning(label + ':')} ${leaves.join(' ')}` : o.style.meaning(label + ':') });
-  for (; i < s.children.length; i++) renderSpan(s.children[i]!, depth + 1, buf, o, lines);
+  emit(depth, i > 0 ? `${o.style.meaning(label + ':')} ${leaves}` : o.style.meaning(label + ':'));
+  for (; i < children.length; i++) renderSpan(children[i]!, depth + 1, buf, o, emit);
 }
 
 /** `"bytes" = meaning` for one leaf span. */
-function part(s: Span, buf: Buffer, o: Required<AnnotateOptions>): string {
+function part(s: Span, buf: Buffer, o: ResolvedAnnotateOptions): string {
   const len = s.end - s.start;
+  if (s.flag === 'elided') return o.style.meaning(`[${len} byte${len === 1 ? '' : 's'}] = ${describe(s, o.redact)}`);
   let quoted: string;
   // Undecodable bytes cannot be told apart from a secret (a malformed PasswordMessage): hidden too when redacting.
-  if (o.redact && (s.secret || s.flag === 'unparsed')) {
+  const hidden = o.redact && (s.secret || s.flag === 'unparsed');
+  if (!hidden && o.style === MONOCHROME) {
+    // Monochrome: the quoted bytes and "= " (or "= UNPARSED: ") come as one flat string.
+    const have = Math.max(0, Math.min(s.end, buf.length) - s.start);
+    return quoteFlat(buf, s.start, s.start + have, o.maxValueBytes, len, s.flag === 'unparsed' ? ' = UNPARSED: ' : ' = ') + describe(s, o.redact);
+  }
+  if (hidden) {
     quoted = `"<redacted ${len} byte${len === 1 ? '' : 's'}>"`;
   } else {
     const have = Math.max(0, Math.min(s.end, buf.length) - s.start);
-    quoted = quoteBounded(buf.subarray(s.start, s.start + have), o.maxValueBytes, len);
+    quoted = quoteRange(buf, s.start, s.start + have, o.maxValueBytes, len);
   }
   const text = describe(s, o.redact);
-  const ann = s.flag === 'unparsed' ? o.style.problem(`= UNPARSED: ${text}`) : o.style.meaning(`= ${text}`);
-  if (s.flag === 'elided') return o.style.meaning(`[${len} byte${len === 1 ? '' : 's'}] = ${text}`);
-  return `${o.style.bytes(quoted)} ${ann}`;
+  const ann = s.flag === 'unparsed' ? o.style.problem('= UNPARSED: ' + text) : o.style.meaning('= ' + text);
+  return o.style.bytes(quoted) + ' ' + ann;
 }
 
 /** The words after "=": the decoder's meaning, else the field's name and scalar value. */
@@ -105,9 +153,19 @@ function visibleLength(s: string): number {
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
+/** Two spaces per level of nesting, made once. */
+const INDENTS: string[] = [];
+export function indent(depth: number): string {
+  return INDENTS[depth] ?? (INDENTS[depth] = '  '.repeat(depth));
+}
+
 /** The lines as text, continuation lines indented two spaces per level. */
 export function annotatedText(msg: DecodedMessage, opts: AnnotateOptions = {}): string {
-  return annotateMessage(msg, opts)
-    .map((l) => '  '.repeat(l.depth) + l.text)
-    .join('\n');
+  let out = '';
+  let first = true;
+  renderMessage(msg, resolveAnnotateOptions(opts), (depth, text) => {
+    out = first ? indent(depth) + text : out + '\n' + indent(depth) + text;
+    first = false;
+  });
+  return out;
 }

@@ -2,6 +2,26 @@ import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from
 import { ConfigError } from '../config.js';
 import { writeAllSync } from './fd-write.js';
 
+/** The largest buffer an OutputFile keeps for its next write; longer texts get one of their own. */
+const MAX_KEPT = 4 * 1024 * 1024;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * writeAllSync for bytes: all of buf[0, end) to `fd`, waiting (1 ms at a time) while a
+ * non-blocking pipe (standard output) is full, as writeAllSync does.
+ */
+function writeBufferSync(fd: number, buf: Buffer, end: number): void {
+  let off = 0;
+  while (off < end) {
+    try {
+      off += writeSync(fd, buf, off, end - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /**
  * A file (or standard output, "-") an output writes to. Opening failures are a mistake in
  * the command line (ConfigError: one line, status 2, before anything listens). A failure
@@ -10,6 +30,8 @@ import { writeAllSync } from './fd-write.js';
  */
 export class OutputFile {
   private failed = false;
+  /** Where writeText puts the UTF-8 bytes it writes (grown as needed, up to MAX_KEPT). */
+  private buffer: Buffer = Buffer.alloc(0);
   private constructor(
     private readonly fd: number,
     readonly flag: string,
@@ -48,10 +70,20 @@ export class OutputFile {
     }
   }
 
+  /**
+   * Writes `text` whole, synchronously (so outputs keep their order). The UTF-8 bytes go
+   * through one buffer kept for the next batch (LineWriter batches of up to a few hundred
+   * KiB), instead of a new Buffer per batch for the garbage collector.
+   */
   writeText(text: string): void {
     if (this.failed) return;
     try {
-      writeAllSync(this.fd, text);
+      // At most 3 bytes of UTF-8 per UTF-16 code unit.
+      const most = text.length * 3;
+      if (most > MAX_KEPT) return writeAllSync(this.fd, text);
+      if (this.buffer.length < most) this.buffer = Buffer.allocUnsafeSlow(Math.max(most, 64 * 1024));
+      const n = this.buffer.write(text, 0, 'utf8');
+      writeBufferSync(this.fd, this.buffer, n);
     } catch (e) {
       this.fail(e);
     }

@@ -99,7 +99,7 @@ export class StatementStage {
       if (ev.event.kind !== 'message') return [];
       let t = this.trackers.get(ev.conn);
       if (!t) {
-        t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode, typed: this.typed, redact: this.opts.redact });
+        t = new StatementTracker({ conn: ev.conn, decode: this.opts.decode, typed: this.typed, redact: this.opts.redact, records: this.records });
         this.trackers.set(ev.conn, t);
       }
       return t.observe(ev.event.message, ev.time);

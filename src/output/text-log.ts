@@ -1,7 +1,7 @@
-import type { ProxyEvent } from '../session/events.js';
+import type { Label, ProxyEvent } from '../session/events.js';
 import type { LineWriter } from './line-writer.js';
 import type { Style } from './style.js';
-import { transcriptLines } from './transcript.js';
+import { Transcript } from './transcript.js';
 
 export interface TextLogOptions {
   /** How forwarded traffic is shown (Elephantshark's --log-forwarded). */
@@ -13,19 +13,48 @@ export interface TextLogOptions {
   redact?: boolean;
 }
 
+/** Labels as shown: "client -> server:". */
+const LABEL_TEXT: Record<Label, string> = {
+  'client -> server': 'client -> server:',
+  'server -> client': 'server -> client:',
+  'client -> script': 'client -> script:',
+  'script -> client': 'script -> client:',
+  'script -> server': 'script -> server:',
+  'server -> script': 'server -> script:',
+};
+
 /**
  * The human-readable log, in Elephantshark's conventions: every line of a connection
  * starts with `#N`, messages are labelled `client -> server:` etc., and each forwarded
  * batch ends with `^^ 43 bytes forwarded at +0.61s`.
  */
 export class TextLog {
+  private readonly annotated: Transcript;
+  private readonly raw: Transcript;
+  private readonly line: (text: string) => void;
+  /** The `#N  ` prefix of the connection seen last, made once per run of its events. */
+  private prefixConn: number | null = null;
+  private prefixText = '';
+
   constructor(
     private readonly out: LineWriter,
     private readonly opts: TextLogOptions,
-  ) {}
+  ) {
+    const common = { style: opts.style, maxValueBytes: opts.maxValueBytes, redact: opts.redact ?? false };
+    this.annotated = new Transcript({ format: 'annotated', ...common });
+    this.raw = new Transcript({ format: 'raw', ...common });
+    this.line = (text) => this.out.line(text);
+  }
 
   write(ev: ProxyEvent): void {
-    const prefix = ev.conn === null ? '' : `#${ev.conn}  `;
+    let prefix = '';
+    if (ev.conn !== null) {
+      if (ev.conn !== this.prefixConn) {
+        this.prefixConn = ev.conn;
+        this.prefixText = `#${ev.conn}  `;
+      }
+      prefix = this.prefixText;
+    }
     const s = this.opts.style;
     switch (ev.kind) {
       case 'status': {
@@ -37,9 +66,8 @@ export class TextLog {
       case 'codec': {
         const isForwarded = ev.label === 'client -> server' || ev.label === 'server -> client';
         if (isForwarded && this.opts.forwarded === 'none') return;
-        const format = isForwarded && this.opts.forwarded === 'raw' ? 'raw' : 'annotated';
-        const lines = transcriptLines(ev.event, { format, style: s, maxValueBytes: this.opts.maxValueBytes, redact: this.opts.redact ?? false }, `${ev.label}:`);
-        for (const l of lines) this.out.line(prefix + l);
+        const transcript = isForwarded && this.opts.forwarded === 'raw' ? this.raw : this.annotated;
+        transcript.write(ev.event, LABEL_TEXT[ev.label] ?? `${ev.label}:`, prefix, this.line);
         return;
       }
       case 'forwarded':

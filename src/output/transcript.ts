@@ -1,8 +1,8 @@
 import type { CodecEvent, Direction } from '../protocol/types.js';
-import { annotateMessage, type AnnotateOptions } from './annotated.js';
+import { indent, renderMessage, resolveAnnotateOptions, type AnnotateOptions, type ResolvedAnnotateOptions } from './annotated.js';
 import { quoteBounded } from './escape.js';
 import { rawMessage } from './raw.js';
-import { MONOCHROME } from './style.js';
+import { MONOCHROME, type Style } from './style.js';
 
 export interface TranscriptOptions extends AnnotateOptions {
   /** 'annotated' (default) or 'raw', as Elephantshark's --log-forwarded. */
@@ -20,28 +20,78 @@ export const LABELS: Record<Direction, string> = {
  * with the direction label, continuation lines are indented under the message.
  */
 export function transcriptLines(ev: CodecEvent, opts: TranscriptOptions = {}, label?: string): string[] {
-  const style = opts.style ?? MONOCHROME;
-  // A label names who sent what ("script -> server:"); colour follows the sending side.
-  const dirOf = (d: Direction): string => {
-    const text = label ?? LABELS[d];
-    return text.startsWith('client') || (text.startsWith('script') && text.endsWith('server:')) ? style.client(text) : style.server(text);
-  };
-  const pad = ' '.repeat((label ?? LABELS.frontend).length + 1);
-  switch (ev.kind) {
-    case 'message': {
-      const label = dirOf(ev.message.frame.direction);
-      if (opts.format === 'raw') return [`${label} ${rawMessage(ev.message, { maxBytes: opts.maxValueBytes ?? 4096, redact: opts.redact ?? false })}`];
-      return annotateMessage(ev.message, opts).map((l, i) => (i === 0 ? `${label} ${l.text}` : pad + '  '.repeat(l.depth) + l.text));
+  const out: string[] = [];
+  new Transcript(opts).write(ev, label, '', (line) => out.push(line));
+  return out;
+}
+
+/**
+ * transcriptLines for a stream of events with the same options: what does not change from
+ * one event to the next (the options, each label's colouring and indentation) is worked
+ * out once, and lines go to `emit` with a prefix (the text log's `#N  `) already in front.
+ */
+export class Transcript {
+  private readonly style: Style;
+  private readonly raw: boolean;
+  private readonly maxRawBytes: number;
+  private readonly redact: boolean;
+  private readonly annotate: ResolvedAnnotateOptions;
+  /** Per label text: [coloured for the frontend, coloured for the backend, continuation pad]. */
+  private readonly labels = new Map<string, [string, string, string]>();
+
+  constructor(opts: TranscriptOptions = {}) {
+    this.style = opts.style ?? MONOCHROME;
+    this.raw = opts.format === 'raw';
+    this.maxRawBytes = opts.maxValueBytes ?? 4096;
+    this.redact = opts.redact ?? false;
+    this.annotate = resolveAnnotateOptions(opts);
+  }
+
+  /** A label names who sent what ("script -> server:"); colour follows the sending side. */
+  private label(text: string | undefined): [string, string, string] {
+    const key = text === undefined ? '\u0000' : text;
+    let l = this.labels.get(key);
+    if (!l) {
+      const style = this.style;
+      const dirOf = (d: Direction): string => {
+        const t = text ?? LABELS[d];
+        return t.startsWith('client') || (t.startsWith('script') && t.endsWith('server:')) ? style.client(t) : style.server(t);
+      };
+      l = [dirOf('frontend'), dirOf('backend'), ' '.repeat((text ?? LABELS.frontend).length + 1)];
+      if (this.labels.size < 64) this.labels.set(key, l);
     }
-    case 'message-start':
-      return [];
-    case 'error':
-      return [`${dirOf(ev.error.direction)} ${style.problem(`!! ${ev.error.message}`)}`];
-    case 'unparsed': {
-      // Bytes not decoded may hold anything (a password message after a framing error):
-      // when redacting none of them are shown, as JSON lines does.
-      const shown = opts.redact ? `<redacted ${ev.length} byte${ev.length === 1 ? '' : 's'}>` : quoteBounded(ev.prefix, 32, ev.length);
-      return [`${dirOf(ev.direction)} ${shown} ${style.meaning(`= ${ev.length} bytes not decoded (${ev.reason})`)}`];
+    return l;
+  }
+
+  write(ev: CodecEvent, label: string | undefined, prefix: string, emit: (line: string) => void): void {
+    const style = this.style;
+    switch (ev.kind) {
+      case 'message': {
+        const l = this.label(label);
+        const head = prefix + (ev.message.frame.direction === 'frontend' ? l[0] : l[1]) + ' ';
+        if (this.raw) {
+          emit(head + rawMessage(ev.message, { maxBytes: this.maxRawBytes, redact: this.redact }));
+          return;
+        }
+        const pad = prefix + l[2];
+        renderMessage(ev.message, this.annotate, (depth, text) => emit(depth === 0 ? head + text : pad + indent(depth) + text));
+        return;
+      }
+      case 'message-start':
+        return;
+      case 'error': {
+        const l = this.label(label);
+        emit(`${prefix}${ev.error.direction === 'frontend' ? l[0] : l[1]} ${style.problem(`!! ${ev.error.message}`)}`);
+        return;
+      }
+      case 'unparsed': {
+        const l = this.label(label);
+        // Bytes not decoded may hold anything (a password message after a framing error):
+        // when redacting none of them are shown, as JSON lines does.
+        const shown = this.redact ? `<redacted ${ev.length} byte${ev.length === 1 ? '' : 's'}>` : quoteBounded(ev.prefix, 32, ev.length);
+        emit(`${prefix}${ev.direction === 'frontend' ? l[0] : l[1]} ${shown} ${style.meaning(`= ${ev.length} bytes not decoded (${ev.reason})`)}`);
+        return;
+      }
     }
   }
 }

@@ -12,6 +12,9 @@ const ANSWERS: Record<string, string> = {
   G: 'willing to perform GSSAPI encryption',
 };
 
+/** The length word's meaning: "5 bytes". */
+const lengthMeaning = (n: number): string => plural(n, 'byte');
+
 /**
  * Decode one frame into spans. Never throws: malformed input ends up as `error` plus an
  * 'unparsed' span over the bytes that could not be read.
@@ -38,7 +41,7 @@ export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
         const code = frame.bytes.readInt32BE(4);
         const dec = startupDecoderFor(code);
         r.messageName = dec.name;
-        r.int32('length', (n) => plural(n, 'byte'));
+        r.int32('length', lengthMeaning);
         sub = dec.decode(r, ctx) ?? [];
         break;
       }
@@ -47,7 +50,7 @@ export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
         const dec = decoderFor(frame.direction, type);
         r.messageName = dec?.name ?? `unknown message ${JSON.stringify(type)}`;
         r.char('type', dec?.name ?? 'unknown message type');
-        r.int32('length', (n) => plural(n, 'byte'));
+        r.int32('length', lengthMeaning);
         if (!dec) {
           r.fail('unknown-type', `a ${frame.direction === 'frontend' ? 'client' : 'server'} message type byte, got ${JSON.stringify(type)} (0x${type.charCodeAt(0).toString(16).padStart(2, '0')})`, 0);
         }

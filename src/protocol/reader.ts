@@ -80,7 +80,8 @@ export class Reader {
     const span: Span = { name, start, end: this.pos, value };
     if (m !== undefined) span.meaning = m;
     if (extra) Object.assign(span, extra);
-    return this.push(span);
+    this.target.push(span);
+    return span;
   }
 
   /** Read a fixed-size field with `read` and record it. */
@@ -94,40 +95,94 @@ export class Reader {
   }
 
   uint8(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 1, (b, i) => b.readUInt8(i), meaning);
+    this.need(1, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readUInt8(at);
+    this.pos = at + 1;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   int8(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 1, (b, i) => b.readInt8(i), meaning);
+    this.need(1, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readInt8(at);
+    this.pos = at + 1;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   /** An unsigned 24-bit big-endian integer (TLS handshake lengths). */
   uint24(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 3, (b, i) => b.readUIntBE(i, 3), meaning);
+    this.need(3, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readUIntBE(at, 3);
+    this.pos = at + 3;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   int16(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 2, (b, i) => b.readInt16BE(i), meaning);
+    this.need(2, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readInt16BE(at);
+    this.pos = at + 2;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   uint16(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 2, (b, i) => b.readUInt16BE(i), meaning);
+    this.need(2, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readUInt16BE(at);
+    this.pos = at + 2;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   int32(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 4, (b, i) => b.readInt32BE(i), meaning);
+    this.need(4, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readInt32BE(at);
+    this.pos = at + 4;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   uint32(name: string, meaning?: Meaning<number>): number {
-    return this.fixed(name, 4, (b, i) => b.readUInt32BE(i), meaning);
+    this.need(4, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readUInt32BE(at);
+    this.pos = at + 4;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   int64(name: string, meaning?: Meaning<bigint>): bigint {
-    return this.fixed(name, 8, (b, i) => b.readBigInt64BE(i), meaning);
+    this.need(8, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readBigInt64BE(at);
+    this.pos = at + 8;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   uint64(name: string, meaning?: Meaning<bigint>): bigint {
-    return this.fixed(name, 8, (b, i) => b.readBigUInt64BE(i), meaning);
+    this.need(8, name);
+    const at = this.pos;
+    const b = this.frame.bytes;
+    const v = b.readBigUInt64BE(at);
+    this.pos = at + 8;
+    this.record(name, at, v, meaning);
+    return v;
   }
 
   /** A WAL location (Int64), shown as X/X like pg_lsn. */

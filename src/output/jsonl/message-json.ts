@@ -1,9 +1,10 @@
 import { hasSecret } from '../../protocol/inspect.js';
-import type { DecodedMessage, Span } from '../../protocol/types.js';
-import { jsonValue } from './json-value.js';
+import type { DecodedMessage, Span, TypedValue } from '../../protocol/types.js';
+import { jsonBytesText, jsonName, jsonNumber, jsonString, jsonValue, jsonValueText } from './json-value.js';
 
 /** What a secret span's value becomes when redacting. */
 export const REDACTED = '<redacted>';
+const REDACTED_MEMBER = ',"value":' + JSON.stringify(REDACTED);
 
 /** One decoded field in JSON lines (docs/jsonl.md, "fields"). */
 export interface JsonField {
@@ -27,111 +28,186 @@ export interface MessageJsonOptions {
 }
 
 /**
- * The message-specific members of a "message" line: name, framing, the field tree, the
- * raw bytes (bounded), the decoding error. When redacting, a message holding a secret
- * field, or any client 'p' message (passwords, SASL, GSS), has no `raw` at all and
- * `redacted: true`; its secret fields say "<redacted>", and fields that contain a secret
- * field lose their value (a group's value is built from its children's).
+ * The message-specific members of a "message" line, as JSON text to follow the line's
+ * head (each member with its leading comma, no closing brace): dir, kind, offset, msg,
+ * sub, typeByte, length, size, fields, then raw (bounded) or redacted, then the decoding
+ * error. Written directly, member by member, in the order and form JSON.stringify gave
+ * the objects this used to build (test/unit/jsonl/reference holds that version).
+ *
+ * When redacting, a message holding a secret field, or any client 'p' message (passwords,
+ * SASL, GSS), has no `raw` at all and `redacted: true`; its secret fields say
+ * "<redacted>", and fields that contain a secret field lose their value (a group's value
+ * is built from its children's).
  */
-export function messageJson(msg: DecodedMessage, opts: MessageJsonOptions): Record<string, unknown> {
+export function messageJsonText(msg: DecodedMessage, opts: MessageJsonOptions): string {
   const f = msg.frame;
-  const hideSecrets = opts.redact && hasSecret(msg.spans);
-  const redacted = hideSecrets || (opts.redact && f.direction === 'frontend' && f.type === 'p');
-  const out: Record<string, unknown> = {
-    dir: f.direction,
-    kind: f.kind,
-    offset: f.offset,
-    msg: msg.name,
-    sub: msg.sub,
-    typeByte: f.type,
-    length: f.length,
-    size: f.size,
-    fields: fieldsJson(msg.spans, hideSecrets, opts.maxRawBytes),
-  };
-  if (redacted) {
-    out.redacted = true;
+  const max = opts.maxRawBytes;
+  let fields: string;
+  let hideSecrets = false;
+  if (opts.redact) {
+    // One walk when there is no secret (nearly always): the fields are written as they
+    // are while noting any secret span; only a message that has one is written again.
+    sawSecret = false;
+    fields = fieldsText(msg.spans, false, max);
+    if (sawSecret) {
+      hideSecrets = true;
+      fields = fieldsText(msg.spans, true, max);
+    }
   } else {
-    const cut = f.bytes.length > opts.maxRawBytes;
-    out.raw = (cut ? f.bytes.subarray(0, opts.maxRawBytes) : f.bytes).toString('hex');
-    if (cut || !f.complete) out.rawTruncated = true;
+    fields = fieldsText(msg.spans, false, max);
   }
-  if (msg.error) out.error = { ...msg.error.toJSON(), text: msg.error.message };
+  let out =
+    ',"dir":' +
+    jsonName(f.direction) +
+    ',"kind":' +
+    jsonName(f.kind) +
+    ',"offset":' +
+    jsonNumber(f.offset) +
+    ',"msg":' +
+    jsonName(msg.name) +
+    ',"sub":' +
+    (msg.sub.length === 0 ? '[]' : JSON.stringify(msg.sub)) +
+    ',"typeByte":' +
+    (f.type === null ? 'null' : jsonName(f.type)) +
+    ',"length":' +
+    jsonNumber(f.length) +
+    ',"size":' +
+    jsonNumber(f.size) +
+    ',"fields":' +
+    fields;
+  if (hideSecrets || (opts.redact && f.direction === 'frontend' && f.type === 'p')) {
+    out += ',"redacted":true';
+  } else {
+    const cut = f.bytes.length > max;
+    out += ',"raw":"' + (cut ? f.bytes.subarray(0, max) : f.bytes).toString('hex') + (cut || !f.complete ? '","rawTruncated":true' : '"');
+  }
+  if (msg.error) out += ',"error":' + JSON.stringify({ ...msg.error.toJSON(), text: msg.error.message });
   return out;
 }
 
-function fieldsJson(spans: Span[], hideSecrets: boolean, maxBytes: number): JsonField[] {
-  const out = new Array<JsonField>(spans.length);
-  for (let i = 0; i < spans.length; i++) out[i] = fieldJson(spans[i]!, hideSecrets, maxBytes);
-  return out;
+/** Set by fieldText when it meets a secret span (messageJsonText's one-walk check). */
+let sawSecret = false;
+
+function fieldsText(spans: Span[], hideSecrets: boolean, maxBytes: number): string {
+  if (spans.length === 0) return '[]';
+  let out = '[' + fieldText(spans[0]!, hideSecrets, maxBytes);
+  for (let i = 1; i < spans.length; i++) out += ',' + fieldText(spans[i]!, hideSecrets, maxBytes);
+  return out + ']';
 }
 
-function fieldJson(s: Span, hideSecrets: boolean, maxBytes: number): JsonField {
+function fieldText(s: Span, hideSecrets: boolean, maxBytes: number): string {
   const length = s.end - s.start;
-  const j: JsonField = { name: s.name, offset: s.start, length };
+  let out = '{"name":' + jsonName(s.name) + ',"offset":' + jsonNumber(s.start) + ',"length":' + jsonNumber(length);
+  if (s.secret) sawSecret = true;
   if (s.secret && hideSecrets) {
-    j.value = REDACTED;
+    out += REDACTED_MEMBER;
   } else if (s.value !== undefined && !(hideSecrets && s.children && hasSecret(s.children))) {
-    j.value = jsonValue(s.value, maxBytes, s.value instanceof Uint8Array ? length : undefined);
+    const v = jsonValueText(s.value, maxBytes, s.value instanceof Uint8Array ? length : undefined);
+    if (v !== undefined) out += ',"value":' + v;
   }
-  if (s.meaning !== undefined) j.meaning = s.meaning;
-  if (s.typed) j.typed = typedJson(s.typed, maxBytes);
-  if (s.flag) j.flag = s.flag;
-  if (s.secret) j.secret = true;
-  if (s.retained !== undefined) j.retained = s.retained;
-  if (s.children && s.children.length > 0) j.children = fieldsJson(s.children, hideSecrets, maxBytes);
-  return j;
+  if (s.meaning !== undefined) out += ',"meaning":' + jsonString(s.meaning);
+  if (s.typed) out += ',"typed":' + typedJsonText(s.typed, maxBytes);
+  if (s.flag) out += ',"flag":' + jsonName(s.flag);
+  if (s.secret) out += ',"secret":true';
+  if (s.retained !== undefined) out += ',"retained":' + jsonNumber(s.retained);
+  if (s.children && s.children.length > 0) out += ',"children":' + fieldsText(s.children, hideSecrets, maxBytes);
+  return out + '}';
 }
+
+/** What is left of the typed value's character budget, and whether anything was cut (typedJsonText's walk). */
+let budget = 0;
+let cutAny = false;
 
 /**
- * A typed value, bounded like `raw`: `text` at most `max` characters, and `value` at most
- * about `max` characters of strings and numbers in all (longer strings cut, further array
- * elements and members left out); `truncated: true` when anything was cut.
+ * A typed value as JSON text, bounded like `raw`: `text` at most `max` characters, and
+ * `value` at most about `max` characters of strings and numbers in all (longer strings
+ * cut, further array elements and members left out); `truncated: true` when anything was
+ * cut. The value's budget is charged what each leaf takes in JSON (a string its length).
  */
-export function typedJson(t: { type: string; value: unknown; text: string }, max: number): NonNullable<JsonField['typed']> {
-  let truncated = t.text.length > max;
-  const text = truncated ? t.text.slice(0, max) : t.text;
-  let budget = max;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') {
+export function typedJsonText(t: TypedValue, max: number): string {
+  const textCut = t.text.length > max;
+  const text = textCut ? t.text.slice(0, max) : t.text;
+  budget = max;
+  cutAny = false;
+  const value = walkTyped(t.value, max);
+  return (
+    '{"type":' +
+    jsonName(t.type) +
+    (value === undefined ? '' : ',"value":' + value) +
+    ',"text":' +
+    jsonString(text) +
+    (textCut || cutAny ? ',"truncated":true}' : '}')
+  );
+}
+
+function walkTyped(v: unknown, max: number): string | undefined {
+  switch (typeof v) {
+    case 'string':
       if (v.length > budget) {
-        truncated = true;
+        cutAny = true;
         const cut = v.slice(0, Math.max(0, budget));
         budget = 0;
-        return cut;
+        return jsonString(cut);
       }
       budget -= v.length;
-      return v;
-    }
-    if (Array.isArray(v)) {
-      const out: unknown[] = [];
-      for (const e of v) {
-        if (budget <= 0) {
-          truncated = true;
-          break;
-        }
-        out.push(walk(e) ?? null);
+      return jsonString(v);
+    case 'number': {
+      if (Number.isFinite(v)) {
+        const s = '' + v;
+        budget -= s.length;
+        return s;
       }
-      return out;
+      const s = '' + v;
+      budget -= s.length;
+      return '"' + s + '"';
     }
-    if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
-      const out: Record<string, unknown> = {};
+    case 'boolean':
+      budget -= v ? 4 : 5;
+      return v ? 'true' : 'false';
+    case 'undefined':
+      budget -= 4;
+      return undefined;
+    case 'object': {
+      if (v === null) {
+        budget -= 4;
+        return 'null';
+      }
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (budget <= 0) {
+            cutAny = true;
+            break;
+          }
+          out += (i === 0 ? '' : ',') + (walkTyped(v[i], max) ?? 'null');
+        }
+        return out + ']';
+      }
+      if (v instanceof Uint8Array) {
+        const s = jsonBytesText(v, max);
+        budget -= s.length;
+        return s;
+      }
+      let out = '{';
       for (const k of Object.keys(v)) {
         if (budget <= 0) {
-          truncated = true;
+          cutAny = true;
           break;
         }
-        out[k] = walk((v as Record<string, unknown>)[k]);
+        const w = walkTyped((v as Record<string, unknown>)[k], max);
+        // An object's `out.__proto__ = …` sets no member: JSON.stringify showed none.
+        if (w === undefined || k === '__proto__') continue;
+        out += (out.length === 1 ? '' : ',') + jsonName(k) + ':' + w;
       }
-      return out;
+      return out + '}';
     }
-    const j = jsonValue(v, max);
-    budget -= typeof j === 'string' ? j.length : j === null || j === undefined ? 4 : JSON.stringify(j).length;
-    return j;
-  };
-  const value = walk(t.value);
-  const out: NonNullable<JsonField['typed']> = { type: t.type, value, text };
-  if (truncated) out.truncated = true;
-  return out;
+    default: {
+      // bigint, symbol, function: a string (jsonValue's form), charged its length.
+      const j = jsonValue(v, max) as string;
+      budget -= j.length;
+      return JSON.stringify(j);
+    }
+  }
 }
 
 export { hasSecret };

@@ -27,6 +27,33 @@ export interface TrackerOptions {
    * and show such parameters as <redacted> in records.
    */
   redact?: boolean;
+  /**
+   * Fill in the parts of records only a record shows (default true): the parameters (kept
+   * and decoded once more) and the row count from the tag. Off when nobody reads the
+   * records (the annotated log alone): they still come out, with no parameters and
+   * `affected` null, and everything the tracker decides (typing, secrets, which statement
+   * is which) is the same.
+   */
+  records?: boolean;
+}
+
+/** Pieces of a Query that splitStatements need not look at: at most one statement. */
+const ONE_PIECE: string[] = [];
+
+/**
+ * Whether a Query text can hold more than one statement: it has a semicolon followed by
+ * anything but whitespace. Only then is it worth splitting (the tracker only uses the
+ * pieces when there are two or more).
+ */
+function mayHoldSeveral(sql: string): boolean {
+  const first = sql.indexOf(';');
+  if (first === -1) return false;
+  for (let i = first + 1; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    // The lexer's whitespace: space, \t, \n, \v, \f, \r.
+    if (c !== 0x20 && (c < 0x09 || c > 0x0d)) return true;
+  }
+  return false;
 }
 
 /** A statement of a simple Query in progress. */
@@ -98,6 +125,7 @@ export class StatementTracker {
   private readonly maxStatements: number;
   private readonly typed: boolean;
   private readonly redact: boolean;
+  private readonly records: boolean;
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
   private queue: Pending[] = [];
@@ -115,6 +143,7 @@ export class StatementTracker {
     this.maxStatements = opts.maxStatements ?? 10_000;
     this.typed = opts.typed ?? true;
     this.redact = opts.redact ?? false;
+    this.records = opts.records ?? true;
   }
 
   /** Feed one message; returns the records completed by it (usually at a ReadyForQuery). */
@@ -157,7 +186,7 @@ export class StatementTracker {
         // "the unnamed prepared statement and portal … are destroyed" by a simple Query.
         this.statements.delete('');
         this.portals.delete('');
-        const pieces = splitStatements(sql);
+        const pieces = mayHoldSeveral(sql) ? splitStatements(sql) : ONE_PIECE;
         this.queue.push({ kind: 'query', sql, pieces, time, done: 0, lastEnd: time, open: null });
         this.requestStart = null;
         return;
@@ -235,16 +264,19 @@ export class StatementTracker {
       if (group.name !== 'parameter') continue;
       const format = formatAt(formats, i);
       const leaf = valueLeaf(group);
-      if (!leaf) params.push({ format, bytes: null, complete: true });
-      else {
+      if (!leaf) {
+        if (this.records) params.push({ format, bytes: null, complete: true });
+      } else {
         const bytes = spanBytes(msg, leaf);
         const retained = bytes ?? msg.frame.bytes.subarray(leaf.start, Math.min(leaf.end, msg.frame.bytes.length));
         // The password-bearing pattern is ASCII: latin1 reads every byte as one character.
         const carries = this.redact && connInfoCarriesPassword(retained.toString('latin1'));
         if (secret || carries) leaf.secret = true;
         else if (this.typed) typeLeaf(msg, leaf, paramOid(statement, i), format, this.decode);
-        const kept = Buffer.from(retained.subarray(0, PARAM_KEEP_BYTES));
-        params.push({ format, bytes: kept, complete: bytes !== null && bytes.length <= PARAM_KEEP_BYTES, ...(carries ? { secret: true } : {}) });
+        if (this.records) {
+          const kept = Buffer.from(retained.subarray(0, PARAM_KEEP_BYTES));
+          params.push({ format, bytes: kept, complete: bytes !== null && bytes.length <= PARAM_KEEP_BYTES, ...(carries ? { secret: true } : {}) });
+        }
       }
       i++;
     }
@@ -499,7 +531,7 @@ export class StatementTracker {
       params: [],
       rows: s.columns || s.rows > 0 ? s.rows : null,
       tag,
-      affected: tag === null ? null : affectedRows(tag),
+      affected: tag === null || !this.records ? null : affectedRows(tag),
       error,
     };
   }
@@ -528,10 +560,10 @@ export class StatementTracker {
       sql: s.sql,
       statement: s.name,
       portal: p ? p.name : null,
-      params: p ? p.params.map((b, i) => this.paramRecord(s, b, i)) : [],
+      params: p && this.records ? p.params.map((b, i) => this.paramRecord(s, b, i)) : [],
       rows,
       tag,
-      affected: tag === null ? null : affectedRows(tag),
+      affected: tag === null || !this.records ? null : affectedRows(tag),
       error,
     };
   }

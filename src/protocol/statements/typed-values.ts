@@ -50,7 +50,10 @@ export function spanBytes(msg: DecodedMessage, span: Span): Buffer | null {
  * Int32 length, then the value bytes, which are absent for NULL).
  */
 export function valueLeaf(group: Span): Span | undefined {
-  return group.children?.find((c) => c.name === 'value');
+  const children = group.children;
+  if (children === undefined) return undefined;
+  for (let i = 0; i < children.length; i++) if (children[i]!.name === 'value') return children[i];
+  return undefined;
 }
 
 /** How a typed value reads in a span's meaning: "int4 42", "text 'abc'". */

@@ -23,6 +23,17 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * value can contain one). pgscope assumes client_encoding UTF8, the default of every driver.
  */
 export function utf8(bytes: Buffer): string | null {
+  // Plain ASCII without NUL (numbers, dates, most text): read as is, no decoder needed.
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0) return null;
+    if (b >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii && Buffer.isBuffer(bytes)) return (bytes as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, bytes.length);
   if (bytes.includes(0)) return null;
   try {
     return strictUtf8.decode(bytes);

@@ -46,7 +46,16 @@ export function int8Value(n: bigint): number | string {
   return Number.isSafeInteger(x) ? x : n.toString();
 }
 
+/** An optional sign and up to 10 digits, nothing else. */
+const SHORT_INTEGER = /^[+-]?\d{1,10}$/;
+/** An optional sign and up to 15 digits. */
+const SHORT_INT8 = /^[+-]?\d{1,15}$/;
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
 function integer(name: string, width: 2 | 4, read: (b: Buffer) => number, min: number, max: number): ScalarCodec {
+  const bigMin = BigInt(min);
+  const bigMax = BigInt(max);
   return {
     name,
     fromBinary: (b) => {
@@ -55,7 +64,12 @@ function integer(name: string, width: 2 | 4, read: (b: Buffer) => number, min: n
       return { value: n, text: String(n) };
     },
     fromText: (text) => {
-      const n = parseInteger(text, BigInt(min), BigInt(max));
+      // Short plain decimals (what servers send) without BigInt: at most 10 digits are exact as a double.
+      if (SHORT_INTEGER.test(text)) {
+        const n = Number(text);
+        return n < min || n > max ? null : { value: n === 0 ? 0 : n, text };
+      }
+      const n = parseInteger(text, bigMin, bigMax);
       return n === null ? null : { value: Number(n), text };
     },
   };
@@ -72,6 +86,11 @@ export const oid: ScalarCodec = {
     return { value: n, text: String(n) };
   },
   fromText: (text) => {
+    if (SHORT_INTEGER.test(text)) {
+      const n = Number(text);
+      if (n < -2147483648 || n > 4294967295) return null;
+      return { value: n < 0 ? n + 4294967296 : n === 0 ? 0 : n, text };
+    }
     const n = parseInteger(text, -2147483648n, 4294967295n);
     return n === null ? null : { value: Number(BigInt.asUintN(32, n)), text };
   },
@@ -85,7 +104,12 @@ export const int8: ScalarCodec = {
     return { value: int8Value(n), text: n.toString() };
   },
   fromText: (text) => {
-    const n = parseInteger(text, -(2n ** 63n), 2n ** 63n - 1n);
+    // Up to 15 digits a double holds exactly (and int8Value would give the number itself).
+    if (SHORT_INT8.test(text)) {
+      const n = Number(text);
+      return { value: n === 0 ? 0 : n, text };
+    }
+    const n = parseInteger(text, INT8_MIN, INT8_MAX);
     return n === null ? null : { value: int8Value(n), text };
   },
 };
