@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
-import { ConfigError } from '../config.js';
 import type { ProxyEvent, Sink } from '../session/events.js';
-import { FilterError, parseFilter, describeFilter, type Filter } from './filter/filter.js';
+import { describeFilter, filterSink, parseFilter } from './filter/filter.js';
 import { JsonlSink } from './jsonl/jsonl-sink.js';
 import { LineWriter } from './line-writer.js';
 import { OutputFile } from './output-file.js';
@@ -38,17 +37,6 @@ export interface Outputs {
   readonly filterDescription: string | null;
 }
 
-/** Check --filter at start-up: a bad expression is a mistake in the command line. */
-export function checkFilter(expr: string | null): Filter | null {
-  if (expr === null) return null;
-  try {
-    return parseFilter(expr);
-  } catch (e) {
-    if (e instanceof FilterError) throw new ConfigError(`--filter: ${e.message}`);
-    throw e;
-  }
-}
-
 export interface OutputOptions {
   /** Writes the text log (the proxy's guarded writer for --logfile / stdout / stderr: see textLogTarget). */
   writeText: (text: string) => void;
@@ -57,7 +45,9 @@ export interface OutputOptions {
 }
 
 export function openOutputs(config: Config, opts: OutputOptions): Outputs {
-  const filter = checkFilter(config.filter);
+  // Already checked by validateConfig: a bad expression never gets this far.
+  const filter = config.filter === null ? null : parseFilter(config.filter);
+  const behindFilter = (sink: Sink): Sink => (filter ? filterSink(sink, filter) : sink);
   const style = config.colour ? COLOUR : MONOCHROME;
   const files: OutputFile[] = [];
   const open = (flag: string, path: string): OutputFile => {
@@ -70,13 +60,12 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
   const textLines = new LineWriter(opts.writeText);
   // An output that took standard output moves the text log to standard error (unless --logfile).
   const text = new TextLog(textLines, { forwarded: config.logForwarded, style, maxValueBytes: config.maxValueBytes, verbose: config.verbose, redact: config.redactPasswords });
-  sinks.push(named('text log', filter ? filtered(text, textLines, filter) : { write: (ev) => text.write(ev), flush: () => textLines.flush(), close: () => textLines.flush() }));
+  sinks.push(named('text log', behindFilter({ write: (ev) => text.write(ev), flush: () => textLines.flush(), close: () => textLines.flush() })));
 
   if (config.jsonl !== null) {
     const f = open('--jsonl', config.jsonl);
     const lines = new LineWriter((t) => f.writeText(t));
-    const jsonl = new JsonlSink(lines, { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024), filter });
-    sinks.push(named('JSON lines', jsonl));
+    sinks.push(named('JSON lines', behindFilter(new JsonlSink(lines, { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024) }))));
   }
   if (config.queryLog !== null) {
     const f = open('--query-log', config.queryLog);
@@ -175,17 +164,6 @@ interface Named {
 
 function named(name: string, sink: Sink): Named {
   return { name, sink, off: false };
-}
-
-/** The text log behind --filter: rejected events never reach it. */
-function filtered(text: TextLog, lines: LineWriter, filter: Filter): Sink {
-  return {
-    write(ev) {
-      if (filter.matches(ev)) text.write(ev);
-    },
-    flush: () => lines.flush(),
-    close: () => lines.flush(),
-  };
 }
 
 /** --jsonl - and --query-log - take standard output; the text log then goes to standard error. */

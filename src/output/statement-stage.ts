@@ -1,6 +1,7 @@
 import { carriesPassword, redactRecord, redactSql, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import type { Label, ProxyEvent } from '../session/events.js';
+import { clip } from '../protocol/clip.js';
 
 export interface StatementStageOptions {
   /**
@@ -131,7 +132,7 @@ export class StatementStage {
         // Redacted before it is cut: a cut must not leave half a password literal unrecognised.
         const sql = this.opts.redact ? redactSql(unanswered[0]!) : unanswered[0]!;
         const flat = sql.replace(/\s+/g, ' ');
-        const first = flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
+        const first = clip(flat, 120);
         this.next({ kind: 'status', conn, time, level: 'info', text: `closed with ${unanswered.length === 1 ? 'a statement' : `${unanswered.length} statements`} unanswered (not in the query log): ${first}` });
       }
       return t.end(time);

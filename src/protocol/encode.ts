@@ -40,6 +40,33 @@ export function encodeCancelRequest(processId: number, key: Buffer): Buffer {
   return b;
 }
 
+/** AuthenticationCleartextPassword ('R', Int32 3): what --override-auth asks the client for. */
+export function encodeAuthenticationCleartextPassword(): Buffer {
+  const code = Buffer.alloc(4);
+  code.writeInt32BE(3);
+  return encodeMessage('R', code);
+}
+
+/** PasswordMessage ('p'): String — the password (cleartext, or 'md5' + hex hash); bytes as given, then the zero byte. */
+export function encodePasswordMessage(password: Buffer): Buffer {
+  return encodeMessage('p', Buffer.concat([password, Buffer.from([0])]));
+}
+
+/**
+ * SASLInitialResponse ('p'): String mechanism, Int32 length of the Initial Response, then
+ * the Initial Response (the SCRAM client-first-message).
+ */
+export function encodeSaslInitialResponse(mechanism: string, initial: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeInt32BE(initial.length);
+  return encodeMessage('p', Buffer.concat([Buffer.from(mechanism + '\0', 'latin1'), len, initial]));
+}
+
+/** SASLResponse ('p'): the mechanism's data (the SCRAM client-final-message). */
+export function encodeSaslResponse(data: Buffer): Buffer {
+  return encodeMessage('p', data);
+}
+
 export interface ErrorFields {
   /** S and V: ERROR, FATAL, PANIC (or a notice severity). */
   severity: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE';

@@ -1,5 +1,5 @@
 import { Conversation, valueOf } from '../protocol/conversation.js';
-import { encodeErrorResponse, encodeMessage, encodeSslRequest, type ErrorFields } from '../protocol/encode.js';
+import { encodeAuthenticationCleartextPassword, encodeErrorResponse, encodeSslRequest, type ErrorFields } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -9,6 +9,7 @@ import { preciseNow } from './clock.js';
 import type { Label, ProxyEvent, SecurityVerdict, TlsInfo } from './events.js';
 import { serverHostFor } from './routing.js';
 import { securityVerdict } from './verdict.js';
+import { clip, SERVER_TEXT_MAX } from '../protocol/clip.js';
 
 /** What the I/O shell tells a session. */
 export type SessionInput =
@@ -426,7 +427,7 @@ export class Session {
     }
     const msg = events.find((e) => e.kind === 'message');
     const text = msg && msg.kind === 'message' && msg.message.name === 'ErrorResponse' ? errorFields(msg.message)['M'] : undefined;
-    this.fail(`the server answered SSLRequest with ${JSON.stringify(first)} instead of S or N${text ? `: ${clip(text)}` : ''}`);
+    this.fail(`the server answered SSLRequest with ${JSON.stringify(first)} instead of S or N${text ? `: ${clip(text, SERVER_TEXT_MAX)}` : ''}`);
   }
 
   private startForwarding(): void {
@@ -519,7 +520,7 @@ export class Session {
         case 'ask-client':
           this.status('info', `${step.why}: asking the client for its password in cleartext (--override-auth)`);
           this.awaitingPassword = true;
-          this.reply(encodeMessage('R', int32(3)));
+          this.reply(encodeAuthenticationCleartextPassword());
           break;
         case 'send-server':
           this.sendAuth(step.bytes);
@@ -754,15 +755,4 @@ export class Session {
   private status(level: 'info' | 'warn' | 'error' | 'debug', text: string): void {
     this.out.push({ type: 'log', event: { kind: 'status', conn: this.id, time: this.now(), level, text } });
   }
-}
-
-function int32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-}
-
-/** Text the server chose, quoted in pgscope's own messages: bounded (the message itself is logged whole). */
-function clip(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

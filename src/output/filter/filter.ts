@@ -1,4 +1,4 @@
-import type { ProxyEvent } from '../../session/events.js';
+import type { ProxyEvent, Sink } from '../../session/events.js';
 import { printNode, type FilterNode } from './ast.js';
 import { evaluate, factsOf, F, U, type Facts } from './evaluate.js';
 import { parseExpression } from './parser.js';
@@ -40,4 +40,15 @@ export function parseFilter(expr: string): Filter {
 /** The start-up line that says a filter is on, e.g. `--filter: showing only server and not DataRow`. */
 export function describeFilter(f: Filter): string {
   return `--filter: showing only ${f.canonical}`;
+}
+
+/** `sink` behind --filter: events the filter rejects never reach it (forwarding is untouched). */
+export function filterSink(sink: Sink, filter: Filter): Sink {
+  return {
+    write(ev) {
+      if (filter.matches(ev)) sink.write(ev);
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  };
 }

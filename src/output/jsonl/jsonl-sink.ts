@@ -1,5 +1,4 @@
 import type { Label, ProxyEvent, Sink, StatementRecord } from '../../session/events.js';
-import type { Filter } from '../filter/filter.js';
 import type { LineWriter } from '../line-writer.js';
 import { jsonBytes, jsonName, jsonNumber } from './json-value.js';
 import { messageJsonText } from './message-json.js';
@@ -11,8 +10,6 @@ export interface JsonlOptions {
   redact: boolean;
   /** Most bytes of a frame shown in `raw` (and of any one byte-string value). */
   maxRawBytes: number;
-  /** --filter: events it rejects are not written. */
-  filter?: Filter | null;
 }
 
 /** `from` and `to` of each label ("script" is pgscope itself). */
@@ -47,19 +44,14 @@ const HEAD_MEMBERS: ReadonlySet<string> = new Set(['v', 'type', 'conn', 'time', 
  * escaping, and the time's ISO text up to the second made once per second (src/output/time.ts).
  */
 export class JsonlSink implements Sink {
-  private readonly filter: Filter | null;
-
   constructor(
     private readonly lines: LineWriter,
     private readonly opts: JsonlOptions,
-  ) {
-    this.filter = opts.filter ?? null;
-  }
+  ) {}
 
   write(ev: ProxyEvent): void {
     if (ev.kind === 'forwarded' || ev.kind === 'wire') return;
     if (ev.kind === 'codec' && ev.event.kind === 'message-start') return;
-    if (this.filter && !this.filter.matches(ev)) return;
     const text = this.toLine(ev);
     if (text !== null) this.lines.line(text);
   }

@@ -1,6 +1,7 @@
 import type { Style } from '../style.js';
 import { oneLine } from '../query-log/format-line.js';
 import type { StatementGroup, SummarySink } from './summary-sink.js';
+import { clip } from '../../protocol/clip.js';
 
 /** Characters of normalised SQL shown per group line. */
 const SQL_WIDTH = 160;
@@ -47,7 +48,7 @@ function row(g: StatementGroup, st: Style): string {
   const cells = [String(d.count).padStart(7), ms(d.total), ms(d.mean), approx + ms(d.percentile(50)), approx + ms(d.percentile(95)), ms(d.max)].map((c, i) => (i === 0 ? c : c.padStart(11)));
   const errors = String(g.errors).padStart(6);
   const sql = oneLine(g.sql);
-  const shown = sql.length > SQL_WIDTH ? `${sql.slice(0, SQL_WIDTH - 1)}…` : sql;
+  const shown = clip(sql, SQL_WIDTH);
   return `${cells.join(' ')}  ${g.errors > 0 ? st.problem(errors) : errors}  ${shown}`;
 }
 

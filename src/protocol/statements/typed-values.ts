@@ -1,5 +1,6 @@
 import { typeName } from '../type-names.js';
 import type { DecodedMessage, Span, TypedValue } from '../types.js';
+import { clip } from '../clip.js';
 
 /** src/protocol/values' decodeValue, or a stand-in in tests. */
 export type DecodeValue = (typeOid: number, format: number, bytes: Buffer) => TypedValue | null;
@@ -12,7 +13,7 @@ export const PARAM_KEEP_BYTES = 4096;
 
 /** Cut text to `max` characters, marking the cut with "…". */
 export function bounded(text: string, max = VALUE_MAX_CHARS): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return clip(text, max);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

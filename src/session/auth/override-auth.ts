@@ -1,11 +1,12 @@
 import { valueOf } from '../../protocol/conversation.js';
-import { encodeMessage } from '../../protocol/encode.js';
+import { encodePasswordMessage, encodeSaslInitialResponse, encodeSaslResponse } from '../../protocol/encode.js';
 import { errorFields } from '../../protocol/inspect.js';
 import type { DecodedMessage, Span } from '../../protocol/types.js';
 import { tlsServerEndPoint } from './channel-binding.js';
 import { chooseMechanism, type ChannelBindingPolicy } from './choose-mechanism.js';
 import { md5PasswordResponse } from './md5-password.js';
 import { ScramClient, ScramError, type Gs2Flag } from './scram-client.js';
+import { clip, SERVER_TEXT_MAX } from '../../protocol/clip.js';
 
 /**
  * --override-auth: pgscope authenticates to the server itself, with a password it asks
@@ -123,11 +124,11 @@ export class OverrideAuth {
     if (!p) return { kind: 'fail', message: 'the client sent a password before pgscope asked for one', code: '08P01' };
     if (p.code === 3) {
       this.facts.mechanism = 'cleartext password';
-      return { kind: 'send-server', bytes: encodeMessage('p', Buffer.concat([password, Buffer.from([0])])) };
+      return { kind: 'send-server', bytes: encodePasswordMessage(password) };
     }
     if (p.code === 5) {
       this.facts.mechanism = 'MD5';
-      return { kind: 'send-server', bytes: encodeMessage('p', Buffer.from(md5PasswordResponse(password, this.opts.user, p.salt!) + '\0', 'latin1')) };
+      return { kind: 'send-server', bytes: encodePasswordMessage(Buffer.from(md5PasswordResponse(password, this.opts.user, p.salt!), 'latin1')) };
     }
     // SCRAM wipes its copy once the key is derived.
     return this.startScram(p.mechanisms ?? [], Buffer.from(password));
@@ -173,18 +174,14 @@ export class OverrideAuth {
     this.facts.mechanism = choice.mechanism;
     this.facts.flag = choice.flag;
     this.scram = new ScramClient({ password, flag: choice.flag, ...(choice.flag === 'p' ? { bindingData: binding! } : {}) });
-    const first = Buffer.from(this.scram.clientFirstMessage(), 'utf8');
-    // SASLInitialResponse: String mechanism, Int32 length of the Initial Response, Byten.
-    const len = Buffer.alloc(4);
-    len.writeInt32BE(first.length);
-    return { kind: 'send-server', bytes: encodeMessage('p', Buffer.concat([Buffer.from(choice.mechanism + '\0', 'latin1'), len, first])) };
+    return { kind: 'send-server', bytes: encodeSaslInitialResponse(choice.mechanism, Buffer.from(this.scram.clientFirstMessage(), 'utf8')) };
   }
 
   private onSaslContinue(msg: DecodedMessage): AuthStep {
     if (!this.scram) return { kind: 'fail', message: 'AuthenticationSASLContinue before SCRAM started', code: '08P01' };
     try {
       const final = this.scram.clientFinalMessage(saslData(msg));
-      return { kind: 'send-server', bytes: encodeMessage('p', Buffer.from(final, 'utf8')) };
+      return { kind: 'send-server', bytes: encodeSaslResponse(Buffer.from(final, 'utf8')) };
     } catch (e) {
       return { kind: 'fail', message: `SCRAM with the server failed: ${e instanceof ScramError ? e.message : String(e)}`, code: '08P01' };
     }
@@ -213,7 +210,6 @@ function collect(spans: Span[], name: string): string[] {
 /** The ErrorResponse's SQLSTATE and message, for the log. */
 export function describeServerError(msg: DecodedMessage): string {
   const f = errorFields(msg);
-  const m = f['M'] ?? '';
   // Bounded: this goes into a status line; the ErrorResponse itself is logged whole.
-  return `${f['C'] ?? '?'} ${m.length > 200 ? `${m.slice(0, 200)}…` : m}`.trim();
+  return `${f['C'] ?? '?'} ${clip(f['M'] ?? '', SERVER_TEXT_MAX)}`.trim();
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { saslprepPassword } from './saslprep.js';
+import { clip } from '../../protocol/clip.js';
 
 /**
  * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as libpq speaks it to PostgreSQL,
@@ -65,7 +66,7 @@ export class ScramClient {
     const iterations = Number(attrs.get('i'));
     if (attrs.has('m')) throw new ScramError('the server asked for a SCRAM extension (m=), which PostgreSQL never does');
     if (!nonce || !salt || !Number.isInteger(iterations) || iterations < 1) {
-      throw new ScramError(`malformed server-first-message ${clip(serverFirst)} (expected r=, s=, i=)`);
+      throw new ScramError(`malformed server-first-message ${quoted(serverFirst)} (expected r=, s=, i=)`);
     }
     if (iterations > MAX_SCRAM_ITERATIONS) {
       throw new ScramError(`the server asks for ${iterations} SCRAM iterations; pgscope computes at most ${MAX_SCRAM_ITERATIONS} (the work would stall every other connection)`);
@@ -96,9 +97,9 @@ export class ScramClient {
   verifyServerFinal(serverFinal: string): void {
     const attrs = parseAttributes(serverFinal);
     const error = attrs.get('e');
-    if (error !== undefined) throw new ScramError(`the server reported a SCRAM error: ${clip(error)}`);
+    if (error !== undefined) throw new ScramError(`the server reported a SCRAM error: ${quoted(error)}`);
     const v = attrs.get('v');
-    if (!v || !this.serverSignature) throw new ScramError(`malformed server-final-message ${clip(serverFinal)}`);
+    if (!v || !this.serverSignature) throw new ScramError(`malformed server-final-message ${quoted(serverFinal)}`);
     const got = Buffer.from(v, 'base64');
     if (got.length !== this.serverSignature.length || !timingSafeEqual(got, this.serverSignature)) {
       throw new ScramError('the server signature is wrong: the server does not know the password (or someone in between changed the exchange)');
@@ -119,7 +120,8 @@ function parseAttributes(message: string): Map<string, string> {
   return out;
 }
 
+
 /** Server-sent text quoted in a message: bounded, so a hostile server cannot flood the log. */
-function clip(text: string, max = 120): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+function quoted(text: string): string {
+  return JSON.stringify(clip(text, 120));
 }
