@@ -68,6 +68,13 @@ export function rssMiB(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
+/** CPU time (user + system) a live process has used so far, in seconds (/proc/PID/stat). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 /** True while the process exists (and is not a zombie). */
 export function alive(pid: number): boolean {
   try {

@@ -5,6 +5,14 @@
  * connections, and 2 clients opening a new connection for every transaction (-C), so
  * both per-message and per-connection state get exercised.
  *
+ * Both are rate-limited (pgbench -R: SOAK_TPS, default 150 transactions/s, and
+ * SOAK_CONNECT_TPS, default 5 connections/s; 0 = as fast as possible) because the whole
+ * suite runs the soak alongside the other tests (scripts/run-tests.mjs): at full speed it
+ * would take both cores from them (at these rates pgscope uses about a third of a core).
+ * pgbench's default transaction has 7 statements, so 10 minutes are 90,000 transactions,
+ * about 3 million messages, and 3,000 connections: a leak of a few bytes per message or
+ * of ten kilobytes per connection shows as growth above the 10% allowed.
+ *
  * pgscope's resident memory (VmRSS) is sampled every 10 s; the value after the first
  * SOAK_WARMUP_SECONDS (default 60) is the reference, and at the end it must be within 10%
  * of it (a leak per message or per connection would grow it steadily). The log file is
@@ -17,13 +25,16 @@ import { mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { alive, fdCount, rssMiB } from '../helpers/hardening.js';
+import { alive, cpuSeconds, fdCount, rssMiB } from '../helpers/hardening.js';
 import { clientBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { run } from '../helpers/proc.js';
 import { background, clientEnv, startPgscopeLogfile, waitUntil, type FileLoggedPgscope } from '../helpers/traffic-util.js';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 600);
 const WARMUP = Number(process.env['SOAK_WARMUP_SECONDS'] ?? Math.min(60, Math.floor(SECONDS / 5)));
+const TPS = Number(process.env['SOAK_TPS'] ?? 150);
+const CONNECT_TPS = Number(process.env['SOAK_CONNECT_TPS'] ?? 5);
+const rate = (n: number): string[] => (n > 0 ? ['-R', String(n)] : []);
 const T = { timeout: SECONDS * 1000 + 300_000 };
 
 describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`, () => {
@@ -50,13 +61,13 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
   it(`resident memory at the end within 10% of the value after ${WARMUP} s`, T, async (t) => {
     const baseFds = fdCount(proxy.pid);
     const common = ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'postgres', '-T', String(SECONDS), '-P', '60', '--no-vacuum'];
-    const steady = background(clientBin('pgbench'), [...common, '-c', '4', '-j', '1', '-M', 'prepared', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-prepared' }));
+    const steady = background(clientBin('pgbench'), [...common, ...rate(TPS), '-c', '4', '-j', '1', '-M', 'prepared', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-prepared' }));
     // -C over TLS too: a plaintext libpq client refuses the SCRAM-SHA-256-PLUS that the
     // server offers over pgscope's TLS server leg (pgscope passes authentication through).
-    const churn = background(clientBin('pgbench'), [...common, '-c', '2', '-j', '1', '-C', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-connect' }));
+    const churn = background(clientBin('pgbench'), [...common, ...rate(CONNECT_TPS), '-c', '2', '-j', '1', '-C', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-connect' }));
 
     const t0 = Date.now();
-    const samples: { s: number; rss: number }[] = [];
+    const samples: { s: number; rss: number; cpu: number }[] = [];
     let logBytes = 0;
     let reference: number | null = null;
     let finished = false;
@@ -66,7 +77,7 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
       if (!alive(proxy.pid)) break;
       const s = Math.round((Date.now() - t0) / 1000);
       const rss = rssMiB(proxy.pid);
-      samples.push({ s, rss });
+      samples.push({ s, rss, cpu: cpuSeconds(proxy.pid) });
       if (reference === null && s >= WARMUP) reference = rss;
       try {
         // Bytes on disk, not the size: with -c pgscope does not append, so after a
@@ -84,12 +95,16 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
     const failed = (out: string): number => Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
     t.diagnostic(`pgbench -M prepared: exit ${steadyCode}, ${tps(steady.output())} tps; -C: exit ${churnCode}, ${tps(churn.output())} tps`);
     t.diagnostic(`pgscope VmRSS (MiB) every 10 s: ${samples.map((x) => `${x.s}s=${x.rss.toFixed(0)}`).join(' ')}`);
+    t.diagnostic(`pgscope CPU (% of one core) every 10 s: ${samples.map((x, i) => `${x.s}s=${(((x.cpu - (samples[i - 1]?.cpu ?? 0)) / (x.s - (samples[i - 1]?.s ?? 0))) * 100).toFixed(0)}`).join(' ')}`);
     t.diagnostic(`reference after ${WARMUP} s: ${reference?.toFixed(1)} MiB; end: ${end.toFixed(1)} MiB (${reference ? ((end / reference - 1) * 100).toFixed(1) : '?'}%); log written: ${(logBytes / 1e9).toFixed(2)} GB`);
 
     assert.ok(alive(proxy.pid), 'pgscope still runs');
     assert.equal(steadyCode, 0, steady.output().slice(-2000));
     assert.equal(churnCode, 0, churn.output().slice(-2000));
     assert.equal(failed(steady.output()) + failed(churn.output()), 0, 'no failed transaction');
+    const processed = (out: string): number => Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0);
+    if (TPS > 0) assert.ok(processed(steady.output()) >= TPS * SECONDS * 0.9, `pgbench -M prepared kept its rate of ${TPS}/s (${processed(steady.output())} transactions in ${SECONDS} s)`);
+    if (CONNECT_TPS > 0) assert.ok(processed(churn.output()) >= CONNECT_TPS * SECONDS * 0.9, `pgbench -C kept its rate of ${CONNECT_TPS}/s (${processed(churn.output())} connections in ${SECONDS} s)`);
     assert.ok(logBytes > 1e6, `the log was written (${logBytes} bytes)`);
     assert.ok(reference !== null, 'a reference sample after the warm-up');
     assert.ok(end <= reference * 1.1, `VmRSS grew from ${reference.toFixed(1)} MiB after ${WARMUP} s to ${end.toFixed(1)} MiB at the end (more than 10%)`);
