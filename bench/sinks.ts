@@ -4,7 +4,7 @@
  * labelled codec events, forwarded-batch notes, typed values and statement records from
  * the statement stage), fed N times through
  *   - the annotated text log (TextLog → LineWriter → OutputFile), as `-l FILE`;
- *   - JSON lines (JsonlSink → LineWriter → OutputFile), as `--jsonl FILE --log-forwarded none`;
+ *   - JSON lines (JsonlSink → ByteLines → OutputFile), as `--jsonl FILE --log-forwarded none`;
  *   - the JSON lines sink as it was before issue 6 (test/unit/jsonl/reference), for comparison.
  * Prints events/s and MB/s of each, the median of 5 runs, side by side.
  *
@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlSink } from '../src/output/jsonl/jsonl-sink.js';
+import { ByteLines } from '../src/output/byte-lines.js';
 import { LineWriter } from '../src/output/line-writer.js';
 import { OutputFile } from '../src/output/output-file.js';
 import { MONOCHROME } from '../src/output/style.js';
@@ -32,11 +33,24 @@ const MAX_VALUE_BYTES = 256; // pgscope's default --max-value-bytes
 const events = proxyEvents(loadFixtures());
 const dir = mkdtempSync(join(tmpdir(), 'pgscope-sinks-'));
 
-type Make = (lines: LineWriter) => { write(ev: ProxyEvent): void };
+/** A sink over a file, and how to flush what it batched. */
+type Make = (file: OutputFile) => { sink: { write(ev: ProxyEvent): void }; flush(): void };
+const textSide =
+  (make: (lines: LineWriter) => { write(ev: ProxyEvent): void }): Make =>
+  (file) => {
+    const lines = new LineWriter((t) => file.writeText(t));
+    return { sink: make(lines), flush: () => lines.flush() };
+  };
 const sides: [string, Make][] = [
-  ['annotated -l', (lines) => new TextLog(lines, { forwarded: 'annotated', style: MONOCHROME, maxValueBytes: MAX_VALUE_BYTES, verbose: false, redact: false })],
-  ['jsonl', (lines) => new JsonlSink(lines, { redact: false, maxRawBytes: Math.max(MAX_VALUE_BYTES, 1024) })],
-  ['jsonl (before)', (lines) => new ReferenceJsonlSink(lines, { redact: false, maxRawBytes: Math.max(MAX_VALUE_BYTES, 1024) })],
+  ['annotated -l', textSide((lines) => new TextLog(lines, { forwarded: 'annotated', style: MONOCHROME, maxValueBytes: MAX_VALUE_BYTES, verbose: false, redact: false }))],
+  [
+    'jsonl',
+    (file) => {
+      const lines = new ByteLines((b) => file.writeBytes(b));
+      return { sink: new JsonlSink(lines, { redact: false, maxRawBytes: Math.max(MAX_VALUE_BYTES, 1024) }), flush: () => lines.flush() };
+    },
+  ],
+  ['jsonl (before)', textSide((lines) => new ReferenceJsonlSink(lines, { redact: false, maxRawBytes: Math.max(MAX_VALUE_BYTES, 1024) }))],
 ];
 const chosen = sides.filter(([name]) => !ONLY || ONLY.split(',').includes(name));
 
@@ -44,11 +58,10 @@ const chosen = sides.filter(([name]) => !ONLY || ONLY.split(',').includes(name))
 function once(make: Make, name: string): { s: number; bytes: number } {
   const path = join(dir, `${name.replace(/\W+/g, '_')}.out`);
   const file = OutputFile.open('bench', path, (t) => console.error(t));
-  const lines = new LineWriter((t) => file.writeText(t));
-  const sink = make(lines);
+  const { sink, flush } = make(file);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) for (const ev of events) sink.write(ev);
-  lines.flush();
+  flush();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   file.close();
   const bytes = statSync(path).size;

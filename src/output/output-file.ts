@@ -89,10 +89,11 @@ export class OutputFile {
     }
   }
 
+  /** Writes `b` whole, synchronously, as writeText does. */
   writeBytes(b: Buffer): void {
     if (this.failed) return;
     try {
-      for (let at = 0; at < b.length; ) at += writeSync(this.fd, b, at, b.length - at);
+      writeBufferSync(this.fd, b, b.length);
     } catch (e) {
       this.fail(e);
     }

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { ProxyEvent, Sink } from '../session/events.js';
 import { describeFilter, filterSink, parseFilter } from './filter/filter.js';
 import { JsonlSink } from './jsonl/jsonl-sink.js';
+import { ByteLines } from './byte-lines.js';
 import { LineWriter } from './line-writer.js';
 import { OutputFile } from './output-file.js';
 import { PcapngSink } from './pcapng/index.js';
@@ -64,7 +65,7 @@ export function openOutputs(config: Config, opts: OutputOptions): Outputs {
 
   if (config.jsonl !== null) {
     const f = open('--jsonl', config.jsonl);
-    const lines = new LineWriter((t) => f.writeText(t));
+    const lines = new ByteLines((b) => f.writeBytes(b));
     sinks.push(named('JSON lines', behindFilter(new JsonlSink(lines, { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024) }))));
   }
   if (config.queryLog !== null) {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { JsonOut } from './json-out.js';
 
 /** How a byte string appears in JSON: readable text when it is, else hex; `length` is always the full length. */
 export type JsonBytes = { text: string; length: number; truncated?: true } | { hex: string; length: number; truncated?: true };
@@ -59,50 +60,97 @@ function isPrintable(b: Buffer): boolean {
 }
 
 /**
- * JSON.stringify(jsonValue(v, maxBytes, fullLength)), built directly: no intermediate
- * objects. undefined (JSON.stringify leaves such a member out) for undefined.
+ * JSON.stringify(jsonValue(v, maxBytes, fullLength)), written into `out` directly: no
+ * intermediate objects. Nothing is written for undefined (JSON.stringify leaves such a
+ * member out): callers check for it first.
  */
-export function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): string | undefined {
+export function writeJsonValue(out: JsonOut, v: unknown, maxBytes: number, fullLength?: number): void {
   switch (typeof v) {
     case 'string':
-      return jsonString(v);
+      out.str(v);
+      return;
     case 'boolean':
-      return v ? 'true' : 'false';
+      out.ascii(v ? 'true' : 'false');
+      return;
     case 'number':
-      return Number.isFinite(v) ? '' + v : '"' + v + '"';
+      if (Number.isFinite(v)) out.num(v);
+      else out.ascii('"' + v + '"');
+      return;
     case 'bigint':
-      return '"' + v.toString() + '"';
+      out.ascii('"' + v.toString() + '"');
+      return;
     case 'undefined':
-      return undefined;
+      return;
     case 'object': {
-      if (v === null) return 'null';
-      if (v instanceof Uint8Array) return jsonBytesText(v, maxBytes, fullLength);
+      if (v === null) {
+        out.ascii('null');
+        return;
+      }
+      if (v instanceof Uint8Array) {
+        writeJsonBytes(out, v, maxBytes, fullLength);
+        return;
+      }
       if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (jsonValueText(v[i], maxBytes) ?? 'null');
-        return out + ']';
+        out.byte(0x5b);
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out.byte(0x2c);
+          if (v[i] === undefined) out.ascii('null');
+          else writeJsonValue(out, v[i], maxBytes);
+        }
+        out.byte(0x5d);
+        return;
       }
-      let out = '{';
+      out.byte(0x7b);
+      let first = true;
       for (const k of Object.keys(v)) {
-        const t = jsonValueText((v as Record<string, unknown>)[k], maxBytes);
+        const m = (v as Record<string, unknown>)[k];
         // jsonValue's `out.__proto__ = …` sets no member: JSON.stringify showed none.
-        if (t === undefined || k === '__proto__') continue;
-        out += (out.length === 1 ? '' : ',') + jsonName(k) + ':' + t;
+        if (m === undefined || k === '__proto__') continue;
+        if (!first) out.byte(0x2c);
+        first = false;
+        out.str(k);
+        out.byte(0x3a);
+        writeJsonValue(out, m, maxBytes);
       }
-      return out + '}';
+      out.byte(0x7d);
+      return;
     }
     default:
-      return JSON.stringify(String(v));
+      out.utf8(JSON.stringify(String(v)));
   }
 }
 
-/** JSON.stringify(jsonBytes(b, maxBytes, fullLength)), built directly. */
-export function jsonBytesText(b: Uint8Array, maxBytes: number, fullLength = b.length): string {
+/** JSON.stringify(jsonBytes(b, maxBytes, fullLength)), written into `out`. */
+export function writeJsonBytes(out: JsonOut, b: Uint8Array, maxBytes: number, fullLength = b.length): void {
   const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
   const cut = buf.length > maxBytes;
   const shown = cut ? buf.subarray(0, maxBytes) : buf;
-  const tail = ',"length":' + jsonNumber(fullLength) + (cut || fullLength > buf.length ? ',"truncated":true}' : '}');
-  return isPrintable(shown) ? '{"text":' + jsonString(shown.toString('utf8')) + tail : '{"hex":"' + shown.toString('hex') + '"' + tail;
+  if (isPrintable(shown)) {
+    out.ascii('{"text":');
+    out.str(shown.toString('utf8'));
+  } else {
+    out.ascii('{"hex":"');
+    out.hex(shown, shown.length);
+    out.byte(0x22);
+  }
+  out.ascii(',"length":');
+  out.num(fullLength);
+  out.ascii(cut || fullLength > buf.length ? ',"truncated":true}' : '}');
+}
+
+/** writeJsonValue as a string (undefined for undefined). */
+export function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): string | undefined {
+  if (v === undefined) return undefined;
+  const out = new JsonOut(1024);
+  writeJsonValue(out, v, maxBytes, fullLength);
+  return out.buf.toString('utf8', 0, out.pos);
+}
+
+/** writeJsonBytes as a string. */
+export function jsonBytesText(b: Uint8Array, maxBytes: number, fullLength = b.length): string {
+  const out = new JsonOut(1024);
+  writeJsonBytes(out, b, maxBytes, fullLength);
+  return out.buf.toString('utf8', 0, out.pos);
 }
 
 /** JSON.stringify(n) for a number: finite numbers as JavaScript prints them, others null. */

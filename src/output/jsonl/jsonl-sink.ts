@@ -1,7 +1,8 @@
 import type { Label, ProxyEvent, Sink, StatementRecord } from '../../session/events.js';
-import type { LineWriter } from '../line-writer.js';
+import type { ByteLines } from '../byte-lines.js';
+import type { JsonOut } from './json-out.js';
 import { jsonBytes, jsonName, jsonNumber } from './json-value.js';
-import { messageJsonText } from './message-json.js';
+import { writeMessageJson } from './message-json.js';
 import { JSONL_VERSION } from './schema.js';
 import { epochMicros, isoMicros } from '../time.js';
 
@@ -45,13 +46,34 @@ const HEAD_MEMBERS: ReadonlySet<string> = new Set(['v', 'type', 'conn', 'time', 
  */
 export class JsonlSink implements Sink {
   constructor(
-    private readonly lines: LineWriter,
+    private readonly lines: ByteLines,
     private readonly opts: JsonlOptions,
   ) {}
 
   write(ev: ProxyEvent): void {
     if (ev.kind === 'forwarded' || ev.kind === 'wire') return;
-    if (ev.kind === 'codec' && ev.event.kind === 'message-start') return;
+    if (ev.kind === 'codec') {
+      const c = ev.event;
+      if (c.kind === 'message-start') return;
+      if (c.kind === 'message') {
+        // The most common line by far: written as bytes in place (see JsonOut).
+        const label = LABEL_MEMBERS.get(ev.label);
+        if (label === undefined) throw new TypeError(`unknown label ${JSON.stringify(ev.label)}`);
+        const out = this.lines.out;
+        const start = out.pos;
+        try {
+          writeHead(out, 'message', ev.conn, ev.time);
+          out.ascii(label);
+          writeMessageJson(out, c.message, this.opts);
+          out.byte(0x7d);
+        } catch (e) {
+          out.pos = start; // no half line in the file
+          throw e;
+        }
+        this.lines.endLine();
+        return;
+      }
+    }
     const text = this.toLine(ev);
     if (text !== null) this.lines.line(text);
   }
@@ -64,17 +86,14 @@ export class JsonlSink implements Sink {
     this.lines.flush();
   }
 
-  /** The JSON line for one event (without its newline), or null for events that have none. */
+  /** The JSON line for one event but a message (without its newline), or null for events that have none. */
   toLine(ev: ProxyEvent): string | null {
     switch (ev.kind) {
       case 'codec': {
         const c = ev.event;
         switch (c.kind) {
-          case 'message': {
-            const label = LABEL_MEMBERS.get(ev.label);
-            if (label === undefined) throw new TypeError(`unknown label ${JSON.stringify(ev.label)}`);
-            return head('message', ev.conn, ev.time) + label + messageJsonText(c.message, this.opts) + '}';
-          }
+          case 'message':
+            return null; // written by write() directly
           case 'error':
           case 'unparsed':
             return this.rareCodecLine(ev.label, ev.conn, ev.time, c);
@@ -130,6 +149,23 @@ function head(type: string, conn: number | null, time: number): string {
   const ts = epochMicros(time);
   const iso = isoMicros(ts);
   return HEAD_START + type + (conn === undefined ? '"' : conn === null ? '","conn":null' : '","conn":' + jsonNumber(conn)) + ',"time":"' + iso + '","ts":' + jsonNumber(ts);
+}
+
+/** head(), written into `out`. */
+function writeHead(out: JsonOut, type: string, conn: number | null, time: number): void {
+  const ts = epochMicros(time);
+  out.ascii(HEAD_START);
+  out.ascii(type);
+  if (conn === undefined) out.byte(0x22);
+  else if (conn === null) out.ascii('","conn":null');
+  else {
+    out.ascii('","conn":');
+    out.num(conn);
+  }
+  out.ascii(',"time":"');
+  out.ascii(isoMicros(ts));
+  out.ascii('","ts":');
+  out.num(ts);
 }
 
 function headObject(type: string, conn: number | null, time: number): Record<string, unknown> {

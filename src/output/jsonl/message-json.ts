@@ -1,10 +1,11 @@
 import { hasSecret } from '../../protocol/inspect.js';
 import type { DecodedMessage, Span, TypedValue } from '../../protocol/types.js';
-import { jsonBytesText, jsonName, jsonNumber, jsonString, jsonValue, jsonValueText } from './json-value.js';
+import type { JsonOut } from './json-out.js';
+import { jsonBytesText, jsonName, jsonString, jsonValue, writeJsonValue } from './json-value.js';
 
 /** What a secret span's value becomes when redacting. */
 export const REDACTED = '<redacted>';
-const REDACTED_MEMBER = ',"value":' + JSON.stringify(REDACTED);
+const REDACTED_MEMBER = Buffer.from(',"value":' + JSON.stringify(REDACTED), 'utf8');
 
 /** One decoded field in JSON lines (docs/jsonl.md, "fields"). */
 export interface JsonField {
@@ -28,90 +29,107 @@ export interface MessageJsonOptions {
 }
 
 /**
- * The message-specific members of a "message" line, as JSON text to follow the line's
- * head (each member with its leading comma, no closing brace): dir, kind, offset, msg,
- * sub, typeByte, length, size, fields, then raw (bounded) or redacted, then the decoding
- * error. Written directly, member by member, in the order and form JSON.stringify gave
- * the objects this used to build (test/unit/jsonl/reference holds that version).
+ * The message-specific members of a "message" line, written into `out` to follow the
+ * line's head (each member with its leading comma, no closing brace): dir, kind, offset,
+ * msg, sub, typeByte, length, size, fields, then raw (bounded) or redacted, then the
+ * decoding error. Written member by member, in the order and form JSON.stringify gave the
+ * objects this used to build (test/unit/jsonl/reference holds that version).
  *
  * When redacting, a message holding a secret field, or any client 'p' message (passwords,
  * SASL, GSS), has no `raw` at all and `redacted: true`; its secret fields say
  * "<redacted>", and fields that contain a secret field lose their value (a group's value
  * is built from its children's).
  */
-export function messageJsonText(msg: DecodedMessage, opts: MessageJsonOptions): string {
+export function writeMessageJson(out: JsonOut, msg: DecodedMessage, opts: MessageJsonOptions): void {
   const f = msg.frame;
   const max = opts.maxRawBytes;
-  let fields: string;
+  out.ascii(',"dir":');
+  out.str(f.direction);
+  out.ascii(',"kind":');
+  out.str(f.kind);
+  out.ascii(',"offset":');
+  out.num(f.offset);
+  out.ascii(',"msg":');
+  out.str(msg.name);
+  out.ascii(',"sub":');
+  if (msg.sub.length === 0) out.ascii('[]');
+  else out.utf8(JSON.stringify(msg.sub));
+  out.ascii(',"typeByte":');
+  if (f.type === null) out.ascii('null');
+  else out.str(f.type);
+  out.ascii(',"length":');
+  out.num(f.length);
+  out.ascii(',"size":');
+  out.num(f.size);
+  out.ascii(',"fields":');
   let hideSecrets = false;
-  if (opts.redact) {
-    // One walk when there is no secret (nearly always): the fields are written as they
-    // are while noting any secret span; only a message that has one is written again.
-    sawSecret = false;
-    fields = fieldsText(msg.spans, false, max);
-    if (sawSecret) {
-      hideSecrets = true;
-      fields = fieldsText(msg.spans, true, max);
-    }
-  } else {
-    fields = fieldsText(msg.spans, false, max);
+  const fieldsAt = out.pos;
+  // One walk when there is no secret (nearly always): the fields are written as they are
+  // while noting any secret span; only a message that has one is written again.
+  sawSecret = false;
+  writeFields(out, msg.spans, false, max);
+  if (opts.redact && sawSecret) {
+    hideSecrets = true;
+    out.pos = fieldsAt;
+    writeFields(out, msg.spans, true, max);
   }
-  let out =
-    ',"dir":' +
-    jsonName(f.direction) +
-    ',"kind":' +
-    jsonName(f.kind) +
-    ',"offset":' +
-    jsonNumber(f.offset) +
-    ',"msg":' +
-    jsonName(msg.name) +
-    ',"sub":' +
-    (msg.sub.length === 0 ? '[]' : JSON.stringify(msg.sub)) +
-    ',"typeByte":' +
-    (f.type === null ? 'null' : jsonName(f.type)) +
-    ',"length":' +
-    jsonNumber(f.length) +
-    ',"size":' +
-    jsonNumber(f.size) +
-    ',"fields":' +
-    fields;
   if (hideSecrets || (opts.redact && f.direction === 'frontend' && f.type === 'p')) {
-    out += ',"redacted":true';
+    out.ascii(',"redacted":true');
   } else {
     const cut = f.bytes.length > max;
-    out += ',"raw":"' + (cut ? f.bytes.subarray(0, max) : f.bytes).toString('hex') + (cut || !f.complete ? '","rawTruncated":true' : '"');
+    out.ascii(',"raw":"');
+    out.hex(f.bytes, cut ? max : f.bytes.length);
+    out.ascii(cut || !f.complete ? '","rawTruncated":true' : '"');
   }
-  if (msg.error) out += ',"error":' + JSON.stringify({ ...msg.error.toJSON(), text: msg.error.message });
-  return out;
+  if (msg.error) out.utf8(',"error":' + JSON.stringify({ ...msg.error.toJSON(), text: msg.error.message }));
 }
 
-/** Set by fieldText when it meets a secret span (messageJsonText's one-walk check). */
+/** Set by writeField when it meets a secret span (writeMessageJson's one-walk check). */
 let sawSecret = false;
 
-function fieldsText(spans: Span[], hideSecrets: boolean, maxBytes: number): string {
-  if (spans.length === 0) return '[]';
-  let out = '[' + fieldText(spans[0]!, hideSecrets, maxBytes);
-  for (let i = 1; i < spans.length; i++) out += ',' + fieldText(spans[i]!, hideSecrets, maxBytes);
-  return out + ']';
+function writeFields(out: JsonOut, spans: Span[], hideSecrets: boolean, maxBytes: number): void {
+  out.byte(0x5b);
+  for (let i = 0; i < spans.length; i++) {
+    if (i > 0) out.byte(0x2c);
+    writeField(out, spans[i]!, hideSecrets, maxBytes);
+  }
+  out.byte(0x5d);
 }
 
-function fieldText(s: Span, hideSecrets: boolean, maxBytes: number): string {
+function writeField(out: JsonOut, s: Span, hideSecrets: boolean, maxBytes: number): void {
   const length = s.end - s.start;
-  let out = '{"name":' + jsonName(s.name) + ',"offset":' + jsonNumber(s.start) + ',"length":' + jsonNumber(length);
+  out.ascii('{"name":');
+  out.str(s.name);
+  out.ascii(',"offset":');
+  out.num(s.start);
+  out.ascii(',"length":');
+  out.num(length);
   if (s.secret) sawSecret = true;
   if (s.secret && hideSecrets) {
-    out += REDACTED_MEMBER;
+    out.bytes(REDACTED_MEMBER);
   } else if (s.value !== undefined && !(hideSecrets && s.children && hasSecret(s.children))) {
-    const v = jsonValueText(s.value, maxBytes, s.value instanceof Uint8Array ? length : undefined);
-    if (v !== undefined) out += ',"value":' + v;
+    out.ascii(',"value":');
+    writeJsonValue(out, s.value, maxBytes, s.value instanceof Uint8Array ? length : undefined);
   }
-  if (s.meaning !== undefined) out += ',"meaning":' + jsonString(s.meaning);
-  if (s.typed) out += ',"typed":' + typedJsonText(s.typed, maxBytes);
-  if (s.flag) out += ',"flag":' + jsonName(s.flag);
-  if (s.secret) out += ',"secret":true';
-  if (s.retained !== undefined) out += ',"retained":' + jsonNumber(s.retained);
-  if (s.children && s.children.length > 0) out += ',"children":' + fieldsText(s.children, hideSecrets, maxBytes);
-  return out + '}';
+  if (s.meaning !== undefined) {
+    out.ascii(',"meaning":');
+    out.str(s.meaning);
+  }
+  if (s.typed) out.utf8(',"typed":' + typedJsonText(s.typed, maxBytes));
+  if (s.flag) {
+    out.ascii(',"flag":');
+    out.str(s.flag);
+  }
+  if (s.secret) out.ascii(',"secret":true');
+  if (s.retained !== undefined) {
+    out.ascii(',"retained":');
+    out.num(s.retained);
+  }
+  if (s.children && s.children.length > 0) {
+    out.ascii(',"children":');
+    writeFields(out, s.children, hideSecrets, maxBytes);
+  }
+  out.byte(0x7d);
 }
 
 /** What is left of the typed value's character budget, and whether anything was cut (typedJsonText's walk). */

@@ -65,8 +65,28 @@ function millis(ms: number): string {
   return ms.toFixed(3).padStart(10);
 }
 
+/**
+ * oneLine's answers for the SQL texts seen last: an application sends the same few
+ * statements over and over (prepared statements, ORMs), and tokenizing each one again
+ * was a large part of the query log's cost. Emptied when full.
+ */
+const ONE_LINE_CACHE = new Map<string, string>();
+const ONE_LINE_CACHE_MAX = 1024;
+const ONE_LINE_CACHE_MAX_CHARS = 4096;
+
 /** SQL on one line: whitespace runs outside quotes → one space; line breaks inside tokens → \n; -- comments → /* … *\/. */
 export function oneLine(sql: string): string {
+  if (sql.length > ONE_LINE_CACHE_MAX_CHARS) return oneLineUncached(sql);
+  let out = ONE_LINE_CACHE.get(sql);
+  if (out === undefined) {
+    out = oneLineUncached(sql);
+    if (ONE_LINE_CACHE.size >= ONE_LINE_CACHE_MAX) ONE_LINE_CACHE.clear();
+    ONE_LINE_CACHE.set(sql, out);
+  }
+  return out;
+}
+
+function oneLineUncached(sql: string): string {
   let out = '';
   for (const t of tokenize(sql)) {
     if (t.kind === 'space') out += ' ';

@@ -2,7 +2,7 @@ import { Conversation } from '../../../src/protocol/conversation.js';
 import type { CodecEvent } from '../../../src/protocol/types.js';
 import type { ProxyEvent } from '../../../src/session/events.js';
 import { JsonlSink, type JsonlOptions } from '../../../src/output/jsonl/jsonl-sink.js';
-import { LineWriter } from '../../../src/output/line-writer.js';
+import { ByteLines } from '../../../src/output/byte-lines.js';
 import { filterSink, type Filter } from '../../../src/output/filter/filter.js';
 import type { Fixture } from '../../helpers/fixtures.js';
 
@@ -28,7 +28,7 @@ export function codecOf(ev: ProxyEvent): CodecEvent | null {
 /** Run events through a JsonlSink and return everything it wrote. */
 export function renderJsonl(events: ProxyEvent[], opts: JsonlOptions & { filter?: Filter }): string {
   let text = '';
-  const jsonl = new JsonlSink(new LineWriter((t) => (text += t)), opts);
+  const jsonl = new JsonlSink(new ByteLines((b) => (text += b.toString('utf8'))), opts);
   // --filter sits in front of the sink, as the proxy puts it (src/output/outputs.ts).
   const sink = opts.filter ? filterSink(jsonl, opts.filter) : jsonl;
   for (const ev of events) sink.write(ev);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonlSink, type JsonlOptions } from '../../../src/output/jsonl/jsonl-sink.js';
 import { jsonBytesText, jsonValueText } from '../../../src/output/jsonl/json-value.js';
+import { ByteLines } from '../../../src/output/byte-lines.js';
 import { LineWriter } from '../../../src/output/line-writer.js';
 import { epochMicros, isoMicros } from '../../../src/output/time.js';
 import { Conversation } from '../../../src/protocol/conversation.js';
@@ -28,9 +29,19 @@ function render(make: (lines: LineWriter) => { write(ev: ProxyEvent): void }, ev
   return text;
 }
 
+/** What the sink writes, as text: one batch at the end (ByteLines' limit out of reach), as render() does. */
+function renderBytes(events: ProxyEvent[], opts: JsonlOptions): string {
+  let text = '';
+  const lines = new ByteLines((b) => (text += b.toString('utf8')), 50, 1 << 30);
+  const sink = new JsonlSink(lines, opts);
+  for (const ev of events) sink.write(ev);
+  lines.flush();
+  return text;
+}
+
 function assertSame(events: ProxyEvent[], opts: JsonlOptions): void {
   const want = render((l) => new ReferenceSink(l, opts), events);
-  const got = render((l) => new JsonlSink(l, opts), events);
+  const got = renderBytes(events, opts);
   if (got === want) return;
   const g = got.split('\n');
   const w = want.split('\n');
