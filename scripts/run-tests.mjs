@@ -11,11 +11,12 @@
 //   2. meanwhile unit, fuzz and end-to-end tests run (two files at a time);
 //   3. then the load test (test/stress/load.test.ts: 200 clients at full speed) runs, after
 //      the end-to-end tests so that their timing is not disturbed by it.
-// The soak's report is held back and printed when it ends, so that the two reports do not
-// interleave. The exit code is non-zero if any lane failed.
+// The soak's report is held back and printed when it ends (or when the run is
+// interrupted), so that the two reports do not interleave. The exit code is non-zero if
+// any lane failed; 128 + the signal's number if the run was interrupted.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
@@ -39,57 +40,120 @@ function walk(dir) {
   return out;
 }
 
-const listed = (dirs) => dirs.flatMap((d) => (d.endsWith('.ts') ? [d] : walk(d)));
+const listed = (dirs) => dirs.flatMap((d) => (d.endsWith('.ts') ? (existsSync(d) ? [d] : []) : walk(d)));
 
-/** One `node --test` over `files`; resolves to its exit code. Output inherited or to `logFile`. */
-function nodeTest(files, { jobs = concurrency, logFile } = {}) {
-  const args = ['--import', 'tsx', '--test', `--test-concurrency=${jobs}`, ...extra, ...files];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: logFile ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-    if (logFile) {
-      const out = createWriteStream(logFile);
-      child.stdout.pipe(out, { end: false });
-      child.stderr.pipe(out, { end: false });
-      child.on('close', (code, signal) => out.end(() => resolve(code ?? (signal ? 1 : 1))));
-    } else child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 1)));
-    const stop = () => child.kill('SIGTERM');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+// ---------------------------------------------------------------- children and signals
+
+const children = new Set();
+let interrupted = null;
+/** Run when interrupted, before exiting: print what is held back, remove temporary files. */
+let onInterrupt = () => {};
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = sig;
+    console.log(`# ${sig}: stopping every lane`);
+    // Each lane is its own process group: the test files' servers and proxies go too.
+    for (const c of children) {
+      try {
+        process.kill(-c.pid, 'SIGTERM');
+      } catch {
+        c.kill('SIGTERM');
+      }
+    }
+    // The lanes' close handlers finish the job; exit anyway if a child does not stop.
+    setTimeout(() => finish(), 30_000).unref();
   });
 }
 
-function none(files) {
-  console.error('no test files found under', roots.join(', ') || 'test/');
-  process.exit(1);
+function finish(code) {
+  try {
+    onInterrupt();
+  } catch {
+    /* best effort */
+  }
+  process.exit(interrupted ? 128 + constants.signals[interrupted] : code);
+}
+
+/** One `node --test` over `files`; resolves to its exit code. Output inherited, or to the file `logFd`. */
+function nodeTest(files, { jobs = concurrency, logFd } = {}) {
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${jobs}`, ...extra, ...files];
+  return new Promise((resolve) => {
+    // detached: a process group of its own, stopped as a whole when the run is interrupted.
+    const child = spawn(process.execPath, args, { detached: true, stdio: logFd === undefined ? 'inherit' : ['ignore', logFd, logFd] });
+    children.add(child);
+    child.on('error', (e) => {
+      console.log(`# could not run node --test: ${e.message}`);
+      children.delete(child);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      if (signal) console.log(`# node --test ended by ${signal}`);
+      resolve(code ?? 1);
+    });
+  });
 }
 
 if (roots.length) {
   const files = listed(roots);
-  if (files.length === 0) none();
-  process.exit(await nodeTest(files));
+  if (files.length === 0) {
+    console.error('no test files found under', roots.join(', '));
+    process.exit(1);
+  }
+  finish(await nodeTest(files));
 }
 
-// The whole suite, in its three lanes.
+// ---------------------------------------------------------------- the whole suite, in three lanes
+
 const main = listed(['test/unit', 'test/fuzz', 'test/e2e']);
 const soak = listed(['test/stress/soak.test.ts']);
 const load = listed(['test/stress/load.test.ts']);
 const otherStress = listed(['test/stress']).filter((f) => !soak.includes(f) && !load.includes(f));
-if (main.length === 0) none();
+if (main.length === 0) {
+  console.error('no test files found under test/');
+  process.exit(1);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'pgscope-tests-'));
 const soakLog = join(dir, 'soak.tap');
+let soakPrinted = false;
+const printSoak = () => {
+  if (soakPrinted || soak.length === 0) return;
+  soakPrinted = true;
+  console.log(`# lane 1 report (${soak.join(' ')}):`);
+  try {
+    process.stdout.write(readFileSync(soakLog, 'utf8'));
+  } catch (e) {
+    console.log(`# (no report: ${e.message})`);
+  }
+};
+onInterrupt = () => {
+  printSoak();
+  rmSync(dir, { recursive: true, force: true });
+};
+
 const t0 = Date.now();
-console.log(`# lane 1 (background): ${soak.join(' ')}, report printed when it ends`);
-const soakDone = soak.length ? nodeTest(soak, { jobs: 1, logFile: soakLog }) : Promise.resolve(0);
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+let soakDone = Promise.resolve(0);
+if (soak.length) {
+  console.log(`# lane 1 (background): ${soak.join(' ')}, report printed when it ends`);
+  const fd = openSync(soakLog, 'w');
+  soakDone = nodeTest(soak, { jobs: 1, logFd: fd }).finally(() => closeSync(fd));
+}
 console.log(`# lane 2: ${main.length} files, ${concurrency} at a time`);
 const mainCode = await nodeTest(main);
-console.log(`# lane 3 after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${[...load, ...otherStress].join(' ')}`);
-const loadCode = load.length + otherStress.length ? await nodeTest([...load, ...otherStress], { jobs: 1 }) : 0;
-console.log(`# waiting for the soak (lane 1) after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+let loadCode = 0;
+const third = [...load, ...otherStress];
+if (third.length && !interrupted) {
+  console.log(`# lane 3 after ${elapsed()}: ${third.join(' ')}`);
+  loadCode = await nodeTest(third, { jobs: 1 });
+}
+if (soak.length && !interrupted) console.log(`# waiting for the soak (lane 1) after ${elapsed()}`);
 const soakCode = await soakDone;
-console.log(`# lane 1 report (${soak.join(' ')}):`);
-process.stdout.write(readFileSync(soakLog, 'utf8'));
-rmSync(dir, { recursive: true, force: true });
+printSoak();
 const codes = { 'unit, fuzz, e2e': mainCode, load: loadCode, soak: soakCode };
-console.log(`# whole suite: ${((Date.now() - t0) / 1000).toFixed(0)} s; exit codes ${JSON.stringify(codes)}`);
-process.exit(Object.values(codes).some((c) => c !== 0) ? 1 : 0);
+console.log(`# whole suite: ${elapsed()}; exit codes ${JSON.stringify(codes)}`);
+rmSync(dir, { recursive: true, force: true });
+finish(Object.values(codes).some((c) => c !== 0) ? 1 : 0);

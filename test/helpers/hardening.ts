@@ -71,7 +71,8 @@ export function rssMiB(pid: number): number {
 /** CPU time (user + system) a live process has used so far, in seconds (/proc/PID/stat). */
 export function cpuSeconds(pid: number): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 

@@ -35,7 +35,7 @@ const WARMUP = Number(process.env['SOAK_WARMUP_SECONDS'] ?? Math.min(60, Math.fl
 const TPS = Number(process.env['SOAK_TPS'] ?? 150);
 const CONNECT_TPS = Number(process.env['SOAK_CONNECT_TPS'] ?? 5);
 const rate = (n: number): string[] => (n > 0 ? ['-R', String(n)] : []);
-const T = { timeout: SECONDS * 1000 + 300_000 };
+const T = { timeout: SECONDS * 1000 + 150_000 };
 
 describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`, () => {
   let server: PgServer;
@@ -67,6 +67,7 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
     const churn = background(clientBin('pgbench'), [...common, ...rate(CONNECT_TPS), '-c', '2', '-j', '1', '-C', 'postgres'], clientEnv(server, { PGSSLMODE: 'require', PGCHANNELBINDING: 'disable', PGAPPNAME: 'soak-connect' }));
 
     const t0 = Date.now();
+    const cpu0 = cpuSeconds(proxy.pid);
     const samples: { s: number; rss: number; cpu: number }[] = [];
     let logBytes = 0;
     let reference: number | null = null;
@@ -95,7 +96,7 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
     const failed = (out: string): number => Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
     t.diagnostic(`pgbench -M prepared: exit ${steadyCode}, ${tps(steady.output())} tps; -C: exit ${churnCode}, ${tps(churn.output())} tps`);
     t.diagnostic(`pgscope VmRSS (MiB) every 10 s: ${samples.map((x) => `${x.s}s=${x.rss.toFixed(0)}`).join(' ')}`);
-    t.diagnostic(`pgscope CPU (% of one core) every 10 s: ${samples.map((x, i) => `${x.s}s=${(((x.cpu - (samples[i - 1]?.cpu ?? 0)) / (x.s - (samples[i - 1]?.s ?? 0))) * 100).toFixed(0)}`).join(' ')}`);
+    t.diagnostic(`pgscope CPU (% of one core) every 10 s: ${samples.map((x, i) => `${x.s}s=${(((x.cpu - (samples[i - 1]?.cpu ?? cpu0)) / (x.s - (samples[i - 1]?.s ?? 0))) * 100).toFixed(0)}`).join(' ')}`);
     t.diagnostic(`reference after ${WARMUP} s: ${reference?.toFixed(1)} MiB; end: ${end.toFixed(1)} MiB (${reference ? ((end / reference - 1) * 100).toFixed(1) : '?'}%); log written: ${(logBytes / 1e9).toFixed(2)} GB`);
 
     assert.ok(alive(proxy.pid), 'pgscope still runs');
@@ -103,8 +104,14 @@ describe(`soak: ${SECONDS} s of pgbench through pgscope with annotated logging`,
     assert.equal(churnCode, 0, churn.output().slice(-2000));
     assert.equal(failed(steady.output()) + failed(churn.output()), 0, 'no failed transaction');
     const processed = (out: string): number => Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0);
-    if (TPS > 0) assert.ok(processed(steady.output()) >= TPS * SECONDS * 0.9, `pgbench -M prepared kept its rate of ${TPS}/s (${processed(steady.output())} transactions in ${SECONDS} s)`);
-    if (CONNECT_TPS > 0) assert.ok(processed(churn.output()) >= CONNECT_TPS * SECONDS * 0.9, `pgbench -C kept its rate of ${CONNECT_TPS}/s (${processed(churn.output())} connections in ${SECONDS} s)`);
+    // pgbench -R schedules transactions at random (Poisson) times: the count varies by about
+    // its square root, so short runs get a wider margin than 10%.
+    const kept = (rate: number): number => {
+      const expected = rate * SECONDS;
+      return Math.min(expected * 0.9, expected - 4 * Math.sqrt(expected));
+    };
+    if (TPS > 0) assert.ok(processed(steady.output()) >= kept(TPS), `pgbench -M prepared kept its rate of ${TPS}/s (${processed(steady.output())} transactions in ${SECONDS} s)`);
+    if (CONNECT_TPS > 0) assert.ok(processed(churn.output()) >= kept(CONNECT_TPS), `pgbench -C kept its rate of ${CONNECT_TPS}/s (${processed(churn.output())} connections in ${SECONDS} s)`);
     assert.ok(logBytes > 1e6, `the log was written (${logBytes} bytes)`);
     assert.ok(reference !== null, 'a reference sample after the warm-up');
     assert.ok(end <= reference * 1.1, `VmRSS grew from ${reference.toFixed(1)} MiB after ${WARMUP} s to ${end.toFixed(1)} MiB at the end (more than 10%)`);

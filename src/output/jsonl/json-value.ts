@@ -138,19 +138,22 @@ export function writeJsonBytes(out: JsonOut, b: Uint8Array, maxBytes: number, fu
   out.ascii(cut || fullLength > buf.length ? ',"truncated":true}' : '}');
 }
 
+/** Where the text versions below write (they run to completion: no call nests in another). */
+const scratch = new JsonOut(4096);
+
 /** writeJsonValue as a string (undefined for undefined). */
 export function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): string | undefined {
   if (v === undefined) return undefined;
-  const out = new JsonOut(1024);
-  writeJsonValue(out, v, maxBytes, fullLength);
-  return out.buf.toString('utf8', 0, out.pos);
+  scratch.pos = 0;
+  writeJsonValue(scratch, v, maxBytes, fullLength);
+  return scratch.buf.toString('utf8', 0, scratch.pos);
 }
 
 /** writeJsonBytes as a string. */
 export function jsonBytesText(b: Uint8Array, maxBytes: number, fullLength = b.length): string {
-  const out = new JsonOut(1024);
-  writeJsonBytes(out, b, maxBytes, fullLength);
-  return out.buf.toString('utf8', 0, out.pos);
+  scratch.pos = 0;
+  writeJsonBytes(scratch, b, maxBytes, fullLength);
+  return scratch.buf.toString('utf8', 0, scratch.pos);
 }
 
 /** JSON.stringify(n) for a number: finite numbers as JavaScript prints them, others null. */

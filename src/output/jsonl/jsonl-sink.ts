@@ -37,12 +37,14 @@ const HEAD_MEMBERS: ReadonlySet<string> = new Set(['v', 'type', 'conn', 'time', 
  * forwarded batches are an I/O detail of the text log. A codec 'message-start' (the head
  * of a huge message) is not written either: the message's own line follows when it ends.
  *
- * Lines are written as text directly, member by member, in the order and form that
- * JSON.stringify gave the objects this sink used to build (one object per event, with
- * spreads; test/unit/jsonl/reference keeps that version, and a test holds the two equal
- * byte for byte): no intermediate objects for the common lines (messages, statements,
- * status, connection facts), JSON.stringify only for strings and values that may need
- * escaping, and the time's ISO text up to the second made once per second (src/output/time.ts).
+ * Message lines, by far the most numerous, are written as UTF-8 bytes in place (JsonOut,
+ * through ByteLines); the other lines are built as text, member by member. Both in the
+ * order and form that JSON.stringify gave the objects this sink used to build (one object
+ * per event, with spreads; test/unit/jsonl/reference keeps that version, and a test holds
+ * the two equal byte for byte): no intermediate objects for the common lines (messages,
+ * statements, status, connection facts), JSON.stringify only for strings and values that
+ * may need escaping, and the time's ISO text up to the second made once per second
+ * (src/output/time.ts).
  */
 export class JsonlSink implements Sink {
   constructor(
