@@ -9,6 +9,18 @@ import type { KeyLogWriter } from '../tls/keylog.js';
 import { serverTlsOptions, verifyServerCertificate, type ServerTlsPolicy } from '../tls/server-leg.js';
 import type { ClientTlsContexts } from './client-tls.js';
 
+/**
+ * How many bytes each socket buffers for writing before write() says "full" and pgscope
+ * pauses the other leg (Node's default is 16 KiB). Bulk traffic (COPY, large results) arrives
+ * as 16 KiB TLS records: with the default, nearly every chunk filled the buffer, so reading
+ * paused and resumed once per chunk. 256 KiB per leg keeps bulk transfers flowing and memory
+ * bounded (two legs per connection).
+ */
+export const SOCKET_BUFFER_BYTES = 256 * 1024;
+/** TLSSocket takes `highWaterMark` (Node 20) though its option types do not list it. */
+const BUFFER_OPTION = { highWaterMark: SOCKET_BUFFER_BYTES } as object;
+
+
 export interface ConnectionDeps {
   settings: SessionSettings;
   cancels: CancelRegistry;
@@ -183,6 +195,7 @@ export class ProxyConnection {
     const contexts = this.deps.clientTls;
     const t = new tls.TLSSocket(raw as net.Socket, {
       isServer: true,
+      ...BUFFER_OPTION,
       secureContext: contexts.defaultContext,
       SNICallback: (name, cb) => {
         contexts.contextFor(name).then(
@@ -240,7 +253,7 @@ export class ProxyConnection {
       return;
     }
     this.debug(`opening a TCP connection to ${host}:${port}`);
-    const s = net.connect({ host, port });
+    const s = net.connect({ host, port, ...BUFFER_OPTION });
     this.server = s;
     s.setNoDelay(true);
     this.attachServer(s);
@@ -255,7 +268,7 @@ export class ProxyConnection {
     if (!raw) return;
     this.detachServer(raw);
     const policy = this.deps.serverPolicy;
-    const t = tls.connect({ ...serverTlsOptions(policy, host, alpn), socket: raw as net.Socket });
+    const t = tls.connect({ ...serverTlsOptions(policy, host, alpn), ...BUFFER_OPTION, socket: raw as net.Socket });
     this.server = t;
     if (this.deps.serverKeylog) {
       const kl = this.deps.serverKeylog;

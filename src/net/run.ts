@@ -11,7 +11,7 @@ import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
 import { LocalCa } from '../tls/local-ca.js';
 import { serverTlsPolicy } from '../tls/server-leg.js';
 import { ClientTlsContexts } from './client-tls.js';
-import { ProxyConnection } from './connection.js';
+import { ProxyConnection, SOCKET_BUFFER_BYTES } from './connection.js';
 import { selfLoopChecker } from './self-loop.js';
 
 export interface RunningProxy {
@@ -126,7 +126,7 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     essentialOnly: !outputs.showsMessages,
   };
 
-  const server = net.createServer();
+  const server = net.createServer({ highWaterMark: SOCKET_BUFFER_BYTES });
   const connections = new Set<ProxyConnection>();
   let nextId = 1;
   let stopping = false;
