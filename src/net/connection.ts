@@ -90,7 +90,13 @@ export class ProxyConnection {
   }
 
   private clientError: string | undefined;
-  private readonly onClientData = (d: Buffer): void => this.input({ type: 'client-data', bytes: d });
+  private readonly onClientData = (d: Buffer): void => {
+    // Forward first, decode and log after: a round trip waits for the write only.
+    if (this.session.forwardsAsIs && this.server && !this.finished) {
+      this.write(this.server, this.client, d, true);
+      this.input({ type: 'client-data', bytes: d, sent: true });
+    } else this.input({ type: 'client-data', bytes: d });
+  };
   private readonly onClientError = (e: Error): void => {
     this.clientError = errorText(e);
   };
@@ -100,7 +106,12 @@ export class ProxyConnection {
   };
 
   private serverError: string | undefined;
-  private readonly onServerData = (d: Buffer): void => this.input({ type: 'server-data', bytes: d });
+  private readonly onServerData = (d: Buffer): void => {
+    if (this.session.forwardsAsIs && !this.finished) {
+      this.write(this.client, this.server, d, true);
+      this.input({ type: 'server-data', bytes: d, sent: true });
+    } else this.input({ type: 'server-data', bytes: d });
+  };
   private readonly onServerError = (e: Error): void => {
     this.serverError = errorText(e);
   };

@@ -13,12 +13,13 @@ import { clip, SERVER_TEXT_MAX } from '../protocol/clip.js';
 
 /** What the I/O shell tells a session. */
 export type SessionInput =
-  | { type: 'client-data'; bytes: Buffer }
+  /** `sent`: the I/O shell already forwarded these bytes as they are (see forwardsAsIs). */
+  | { type: 'client-data'; bytes: Buffer; sent?: boolean }
   | { type: 'client-tls-ready'; info: TlsInfo }
   | { type: 'client-closed'; error?: string }
   | { type: 'server-connected'; address: string; port: number; localAddress: string; localPort: number }
   | { type: 'server-connect-failed'; error: string }
-  | { type: 'server-data'; bytes: Buffer }
+  | { type: 'server-data'; bytes: Buffer; sent?: boolean }
   /** `certificate`: the server's certificate (DER), for channel binding under --override-auth. */
   | { type: 'server-tls-ready'; info: TlsInfo; certificate: Buffer | null }
   | { type: 'server-tls-failed'; error: string }
@@ -136,6 +137,16 @@ export class Session {
   /** Why the session closed, once it has. */
   closeReason: string | null = null;
 
+  /**
+   * True while every byte from either side goes to the other exactly as it came (the
+   * 'forwarding' phase). The I/O shell may then write a chunk before handing it in with
+   * `sent: true`, so that decoding and logging happen while the other side already works
+   * on it, instead of delaying every round trip by the decoding time.
+   */
+  get forwardsAsIs(): boolean {
+    return this.phase === 'forwarding';
+  }
+
   get isClosed(): boolean {
     return this.phase === 'closed';
   }
@@ -154,7 +165,7 @@ export class Session {
     if (this.phase === 'closed') return this.out;
     switch (input.type) {
       case 'client-data':
-        if (this.phase === 'forwarding') this.forward('frontend', input.bytes);
+        if (this.phase === 'forwarding') this.forward('frontend', input.bytes, input.sent === true);
         else if (this.phase === 'client-startup') this.clientStartup(input.bytes);
         else if (this.phase === 'authenticating') this.authClientData(input.bytes);
         else this.bufferForServer(input.bytes);
@@ -180,7 +191,7 @@ export class Session {
         this.fail(`could not connect to server ${this.describeTarget()}: ${input.error}`);
         break;
       case 'server-data':
-        if (this.phase === 'forwarding') this.forward('backend', input.bytes);
+        if (this.phase === 'forwarding') this.forward('backend', input.bytes, input.sent === true);
         else if (this.phase === 'authenticating') this.authServerData(input.bytes);
         else if (this.phase === 'server-negotiating') this.onServerAnswer(input.bytes);
         else this.fail(`the server sent ${input.bytes.length} unexpected byte(s) before pgscope was ready for them`);
@@ -620,9 +631,9 @@ export class Session {
 
   // --- forwarding ----------------------------------------------------------------
 
-  private forward(direction: Direction, bytes: Buffer): void {
+  private forward(direction: Direction, bytes: Buffer, sent = false): void {
     const label: Label = direction === 'frontend' ? 'client -> server' : 'server -> client';
-    this.out.push({ type: direction === 'frontend' ? 'send-server' : 'send-client', bytes, forwarded: true });
+    if (!sent) this.out.push({ type: direction === 'frontend' ? 'send-server' : 'send-client', bytes, forwarded: true });
     const offset = this.conv.framer(direction).offset;
     for (const ev of this.conv.push(direction, bytes)) {
       this.codec(label, ev);
