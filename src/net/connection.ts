@@ -90,13 +90,7 @@ export class ProxyConnection {
   }
 
   private clientError: string | undefined;
-  private readonly onClientData = (d: Buffer): void => {
-    // Forward first, decode and log after: a round trip waits for the write only.
-    if (this.session.forwardsAsIs && this.server && !this.finished) {
-      this.write(this.server, this.client, d, true);
-      this.input({ type: 'client-data', bytes: d, sent: true });
-    } else this.input({ type: 'client-data', bytes: d });
-  };
+  private readonly onClientData = (d: Buffer): void => this.data('client-data', d);
   private readonly onClientError = (e: Error): void => {
     this.clientError = errorText(e);
   };
@@ -106,12 +100,16 @@ export class ProxyConnection {
   };
 
   private serverError: string | undefined;
-  private readonly onServerData = (d: Buffer): void => {
-    if (this.session.forwardsAsIs && !this.finished) {
-      this.write(this.client, this.server, d, true);
-      this.input({ type: 'server-data', bytes: d, sent: true });
-    } else this.input({ type: 'server-data', bytes: d });
-  };
+  private readonly onServerData = (d: Buffer): void => this.data('server-data', d);
+
+  /** Bytes from either leg. Forward first, decode and log after: a round trip waits for the write only. */
+  private data(type: 'client-data' | 'server-data', bytes: Buffer): void {
+    const [to, from] = type === 'client-data' ? [this.server, this.client] : [this.client, this.server];
+    if (this.session.forwardsAsIs && to && !this.finished) {
+      this.write(to, from, bytes, true);
+      this.input({ type, bytes, sent: true });
+    } else this.input({ type, bytes });
+  }
   private readonly onServerError = (e: Error): void => {
     this.serverError = errorText(e);
   };

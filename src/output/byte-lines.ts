@@ -1,20 +1,23 @@
+import { BatchFlush } from './batch-flush.js';
 import { JsonOut } from './jsonl/json-out.js';
 
 /**
- * LineWriter's batching for lines written as bytes (JSON lines, see JsonOut): a line is
- * written into `out` in place, then ended with endLine(). Batches go out promptly (within
- * `flushMs`) but not one write per line; `flush()` at exit writes everything left. The
- * bytes handed to `write` are only valid during the call (the buffer is reused).
+ * LineWriter for lines written as bytes (JSON lines, see JsonOut): a line is written into
+ * `out` in place, then ended with endLine(). Batched as LineWriter batches (BatchFlush);
+ * `flush()` at exit writes everything left. The bytes handed to `write` are only valid
+ * during the call (the buffer is reused).
  */
 export class ByteLines {
   readonly out = new JsonOut();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly batch: BatchFlush;
 
   constructor(
     private readonly write: (bytes: Buffer) => void,
-    private readonly flushMs = 50,
-    private readonly maxBuffered = 64 * 1024,
-  ) {}
+    flushMs = 50,
+    maxBuffered = 64 * 1024,
+  ) {
+    this.batch = new BatchFlush(() => this.flush(), flushMs, maxBuffered);
+  }
 
   /** A whole line given as text (the rarer lines, built as strings). */
   line(text: string): void {
@@ -25,18 +28,11 @@ export class ByteLines {
   /** Ends the line written into `out` since the last one. */
   endLine(): void {
     this.out.byte(0x0a);
-    if (this.out.pos >= this.maxBuffered) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+    this.batch.added(this.out.pos);
   }
 
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.batch.flushing();
     const out = this.out;
     if (out.pos === 0) return;
     const n = out.pos;

@@ -1,3 +1,5 @@
+import { BatchFlush } from './batch-flush.js';
+
 /**
  * Collects log lines and writes them in batches: promptly (within `flushMs`, so a log
  * piped into another program or tailed from a file shows up at once) but without one
@@ -6,29 +8,24 @@
 export class LineWriter {
   private parts: string[] = [];
   private size = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly batch: BatchFlush;
 
   constructor(
     private readonly write: (text: string) => void,
-    private readonly flushMs = 50,
-    private readonly maxBuffered = 64 * 1024,
-  ) {}
+    flushMs = 50,
+    maxBuffered = 64 * 1024,
+  ) {
+    this.batch = new BatchFlush(() => this.flush(), flushMs, maxBuffered);
+  }
 
   line(text: string): void {
     this.parts.push(text, '\n');
     this.size += text.length + 1;
-    if (this.size >= this.maxBuffered) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+    this.batch.added(this.size);
   }
 
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.batch.flushing();
     if (this.parts.length === 0) return;
     const text = this.parts.join('');
     this.parts = [];
