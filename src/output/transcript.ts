@@ -1,5 +1,6 @@
-import type { CodecEvent, Direction } from '../protocol/types.js';
+import type { CodecEvent, Direction, Span } from '../protocol/types.js';
 import { indent, renderMessage, resolveAnnotateOptions, type AnnotateOptions, type ResolvedAnnotateOptions } from './annotated.js';
+import { isShared } from '../protocol/decode-memo.js';
 import { quoteBounded } from './escape.js';
 import { rawMessage } from './raw.js';
 import { MONOCHROME, type Style } from './style.js';
@@ -38,6 +39,11 @@ export class Transcript {
   private readonly annotate: ResolvedAnnotateOptions;
   /** Per label text: [coloured for the frontend, coloured for the backend, continuation pad]. */
   private readonly labels = new Map<string, [string, string, string]>();
+  /**
+   * The lines (depth, text, depth, text…) of messages whose spans are shared
+   * (isShared): the same ReadyForQuery or BindComplete is rendered once.
+   */
+  private readonly rendered = new WeakMap<Span[], (number | string)[]>();
 
   constructor(opts: TranscriptOptions = {}) {
     this.style = opts.style ?? MONOCHROME;
@@ -74,7 +80,22 @@ export class Transcript {
           return;
         }
         const pad = prefix + l[2];
-        renderMessage(ev.message, this.annotate, (depth, text) => emit(depth === 0 ? head + text : pad + indent(depth) + text));
+        const msg = ev.message;
+        if (isShared(msg)) {
+          let lines = this.rendered.get(msg.spans);
+          if (lines === undefined) {
+            const made: (number | string)[] = [];
+            renderMessage(msg, this.annotate, (depth, text) => made.push(depth, text));
+            this.rendered.set(msg.spans, (lines = made));
+          }
+          for (let i = 0; i < lines.length; i += 2) {
+            const depth = lines[i] as number;
+            const text = lines[i + 1] as string;
+            emit(depth === 0 ? head + text : pad + indent(depth) + text);
+          }
+          return;
+        }
+        renderMessage(msg, this.annotate, (depth, text) => emit(depth === 0 ? head + text : pad + indent(depth) + text));
         return;
       }
       case 'message-start':

@@ -1,5 +1,5 @@
 import { newDecodeContext, parseStartReplication, type DecodeContext } from './context.js';
-import { decodeFrame } from './decode.js';
+import { decodeMemoized } from './decode-memo.js';
 import { Framer, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE, type FramerMode } from './framer.js';
 import type { CodecEvent, DecodedMessage, Direction, Span } from './types.js';
 
@@ -51,7 +51,7 @@ export class Conversation {
     const out: CodecEvent[] = [];
     for (const ev of this.framer(direction).push(chunk)) {
       if (ev.kind === 'frame') {
-        const message = decodeFrame(ev.frame, this.ctx);
+        const message = decodeMemoized(ev.frame, this.ctx);
         this.observe(message);
         out.push({ kind: 'message', message });
       } else {

@@ -14,6 +14,8 @@ export const DEFAULT_MAX_MESSAGE_LENGTH = 0x40000000 + 0x10000;
 export const DEFAULT_RETAIN = 1024 * 1024;
 /** Bytes kept of an 'unparsed' run. */
 const UNPARSED_PREFIX = 64;
+/** Each type byte as its one-character string, made once. */
+const TYPE_CHARS: readonly string[] = Array.from({ length: 256 }, (_, b) => String.fromCharCode(b));
 const EMPTY = Buffer.alloc(0);
 /** A TLS record's length field never exceeds 2^14 + 2048 (RFC 8446 §5.2). */
 const MAX_TLS_RECORD = 16384 + 2048;
@@ -205,7 +207,7 @@ export class Framer {
     if (this.headerLen < this.headerSize()) return i;
 
     const start = this.streamOffset;
-    const hdr = this.header.subarray(0, this.headerLen);
+    const hdr = this.header;
     let kind: FrameKind;
     let type: string | null;
     let length: number;
@@ -215,27 +217,26 @@ export class Framer {
       type = null;
       length = hdr.readUInt16BE(3);
       size = 5 + length;
-      if (length > MAX_TLS_RECORD) return this.breakOn(out, hdr, chunk, i, 'length-too-long', 'TLS record', `a TLS record of at most ${MAX_TLS_RECORD} bytes, got ${length}`);
+      if (length > MAX_TLS_RECORD) return this.breakOn(out, chunk, i, 'length-too-long', 'TLS record', `a TLS record of at most ${MAX_TLS_RECORD} bytes, got ${length}`);
     } else if (this.modeValue === 'startup') {
       kind = 'startup';
       type = null;
       length = hdr.readInt32BE(0);
       size = length;
-      if (length < 8) return this.breakOn(out, hdr, chunk, i, 'length-too-short', 'startup packet', `a length of at least 8 (Int32 length + Int32 code), got ${length}`);
-      if (length > this.maxStartupLength) return this.breakOn(out, hdr, chunk, i, 'length-too-long', 'startup packet', `a length of at most ${this.maxStartupLength}, got ${length}`);
+      if (length < 8) return this.breakOn(out, chunk, i, 'length-too-short', 'startup packet', `a length of at least 8 (Int32 length + Int32 code), got ${length}`);
+      if (length > this.maxStartupLength) return this.breakOn(out, chunk, i, 'length-too-long', 'startup packet', `a length of at most ${this.maxStartupLength}, got ${length}`);
     } else {
       kind = 'message';
-      type = String.fromCharCode(hdr[0]!);
+      type = TYPE_CHARS[hdr[0]!]!;
       length = hdr.readInt32BE(1);
       size = 1 + length;
-      const what = `message of type ${JSON.stringify(type)}`;
-      if (length < 4) return this.breakOn(out, hdr, chunk, i, 'length-too-short', what, `a length of at least 4, got ${length}`);
-      if (length > this.maxMessageLength) return this.breakOn(out, hdr, chunk, i, 'length-too-long', what, `a length of at most ${this.maxMessageLength}, got ${length}`);
+      if (length < 4) return this.breakOn(out, chunk, i, 'length-too-short', `message of type ${JSON.stringify(type)}`, `a length of at least 4, got ${length}`);
+      if (length > this.maxMessageLength) return this.breakOn(out, chunk, i, 'length-too-long', `message of type ${JSON.stringify(type)}`, `a length of at most ${this.maxMessageLength}, got ${length}`);
     }
     const skip = kind === 'message' && this.wanted !== null && this.wanted[hdr[0]!] !== 1;
     const keep = skip ? 0 : Math.min(size, this.retain);
     const bytes = skip ? EMPTY : Buffer.allocUnsafe(keep);
-    if (!skip) hdr.copy(bytes, 0);
+    if (!skip) hdr.copy(bytes, 0, 0, this.headerLen);
     this.pending = { kind, offset: start, type, length, size, seen: this.headerLen, bytes, skip };
     this.streamOffset += this.headerLen;
     this.headerLen = 0;
@@ -287,8 +288,9 @@ export class Framer {
     }
   }
 
-  private breakOn(out: FramerEvent[], hdr: Buffer, chunk: Buffer, i: number, code: 'length-too-short' | 'length-too-long', what: string, expected: string): number {
+  private breakOn(out: FramerEvent[], chunk: Buffer, i: number, code: 'length-too-short' | 'length-too-long', what: string, expected: string): number {
     const offset = this.streamOffset;
+    const hdr = this.header.subarray(0, this.headerLen);
     out.push({ kind: 'error', error: new ProtocolError(code, what, this.direction, offset, expected) });
     this.modeValue = 'broken';
     this.opaqueReason = `not decoded after the framing error at offset ${offset}`;

@@ -1,8 +1,10 @@
 import type { Label, ProxyEvent, Sink, StatementRecord } from '../../session/events.js';
+import type { DecodedMessage, Span } from '../../protocol/types.js';
+import { isShared } from '../../protocol/decode-memo.js';
 import type { ByteLines } from '../byte-lines.js';
 import type { JsonOut } from './json-out.js';
 import { jsonBytes, jsonName, jsonNumber } from './json-value.js';
-import { writeMessageJson } from './message-json.js';
+import { writeMessageJson, writeMessageRest, writeMessageStart } from './message-json.js';
 import { JSONL_VERSION } from './schema.js';
 import { epochMicros, isoMicros } from '../time.js';
 
@@ -47,6 +49,9 @@ const HEAD_MEMBERS: ReadonlySet<string> = new Set(['v', 'type', 'conn', 'time', 
  * (src/output/time.ts).
  */
 export class JsonlSink implements Sink {
+  /** writeShared's bytes, by the shared spans they were made of. */
+  private readonly rest = new WeakMap<Span[], Buffer>();
+
   constructor(
     private readonly lines: ByteLines,
     private readonly opts: JsonlOptions,
@@ -66,7 +71,9 @@ export class JsonlSink implements Sink {
         try {
           writeHead(out, 'message', ev.conn, ev.time);
           out.ascii(label);
-          writeMessageJson(out, c.message, this.opts);
+          const m = c.message;
+          if (isShared(m)) this.writeShared(out, m);
+          else writeMessageJson(out, m, this.opts);
           out.byte(0x7d);
         } catch (e) {
           out.pos = start; // no half line in the file
@@ -78,6 +85,23 @@ export class JsonlSink implements Sink {
     }
     const text = this.toLine(ev);
     if (text !== null) this.lines.line(text);
+  }
+
+  /**
+   * writeMessageJson for a message whose spans are shared (isShared): the
+   * members after `offset` are written once, then copied as bytes for every message that
+   * shares them.
+   */
+  private writeShared(out: JsonOut, m: DecodedMessage): void {
+    writeMessageStart(out, m);
+    const kept = this.rest.get(m.spans);
+    if (kept !== undefined) {
+      out.bytes(kept);
+      return;
+    }
+    const at = out.pos;
+    writeMessageRest(out, m, this.opts);
+    this.rest.set(m.spans, Buffer.from(out.buf.subarray(at, out.pos)));
   }
 
   flush(): void {

@@ -41,14 +41,28 @@ export interface MessageJsonOptions {
  * is built from its children's).
  */
 export function writeMessageJson(out: JsonOut, msg: DecodedMessage, opts: MessageJsonOptions): void {
+  writeMessageStart(out, msg);
+  writeMessageRest(out, msg, opts);
+}
+
+/** writeMessageJson's first members: dir, kind, offset. */
+export function writeMessageStart(out: JsonOut, msg: DecodedMessage): void {
   const f = msg.frame;
-  const max = opts.maxRawBytes;
   out.ascii(',"dir":');
   out.str(f.direction);
   out.ascii(',"kind":');
   out.str(f.kind);
   out.ascii(',"offset":');
   out.num(f.offset);
+}
+
+/**
+ * writeMessageJson's members after `offset` (msg … error): the same for every message of
+ * the same bytes and options, so JsonlSink keeps them for messages with shared spans.
+ */
+export function writeMessageRest(out: JsonOut, msg: DecodedMessage, opts: MessageJsonOptions): void {
+  const f = msg.frame;
+  const max = opts.maxRawBytes;
   out.ascii(',"msg":');
   out.str(msg.name);
   out.ascii(',"sub":');

@@ -579,8 +579,11 @@ export class StatementTracker {
 }
 
 function str(spans: Span[], name: string): string {
-  const v = spans.find((s) => s.name === name)?.value;
-  return typeof v === 'string' ? v : '';
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    if (s.name === name) return typeof s.value === 'string' ? s.value : '';
+  }
+  return '';
 }
 
 function numbers(v: unknown): number[] {
@@ -589,12 +592,19 @@ function numbers(v: unknown): number[] {
 
 /** RowDescription fields: name, "the object ID of the field's data type", "the format code being used for the field". */
 function readColumns(spans: Span[]): Column[] {
-  return spans
-    .filter((s) => s.name === 'field')
-    .map((f) => {
-      const child = (n: string): unknown => f.children?.find((c) => c.name === n)?.value;
-      return { name: String(child('field name') ?? ''), oid: Number(child('data type OID') ?? 0), format: Number(child('format code') ?? 0) };
-    });
+  // Plain loops: one RowDescription per statement (per execution, for Describe-first clients such as pgbench -M prepared).
+  const columns: Column[] = [];
+  for (const f of spans) {
+    if (f.name !== 'field') continue;
+    let name: unknown, oid: unknown, format: unknown;
+    for (const c of f.children ?? []) {
+      if (c.name === 'field name') name ??= c.value;
+      else if (c.name === 'data type OID') oid ??= c.value;
+      else if (c.name === 'format code') format ??= c.value;
+    }
+    columns.push({ name: String(name ?? ''), oid: Number(oid ?? 0), format: Number(format ?? 0) });
+  }
+  return columns;
 }
 
 /** "Error and Notice Message Fields": S (or V, never localized), C (SQLSTATE), M (message). */
