@@ -120,7 +120,7 @@ describe('serverTlsPolicy', () => {
 });
 
 describe('serverTlsOptions', () => {
-  const pemPolicy: ServerTlsPolicy = { attempt: true, requireEncryption: true, verifyChain: true, verifyHostName: true, roots: 'PEM' };
+  const pemPolicy: ServerTlsPolicy = { attempt: true, requireEncryption: true, verifyChain: true, verifyHostName: true, roots: null };
 
   it('sends SNI for host names only, never for IP literals', () => {
     assert.equal(serverTlsOptions(pemPolicy, 'db.example.com', false).servername, 'db.example.com');
@@ -135,15 +135,18 @@ describe('serverTlsOptions', () => {
     const o = serverTlsOptions(pemPolicy, 'h', true);
     assert.deepEqual(o.ALPNProtocols, ['postgresql']);
     assert.equal(o.rejectUnauthorized, false);
-    assert.equal(o.minVersion, 'TLSv1.2');
     assert.equal(o.checkServerIdentity?.('h', {} as never), undefined);
     assert.equal('ALPNProtocols' in serverTlsOptions(pemPolicy, 'h', false), false);
   });
 
-  it('passes PEM roots as ca; none for system (Node default store) or no roots', () => {
-    assert.equal(serverTlsOptions(pemPolicy, 'h', false).ca, 'PEM');
-    assert.equal('ca' in serverTlsOptions({ ...pemPolicy, roots: 'system' }, 'h', false), false);
-    assert.equal('ca' in serverTlsOptions({ ...pemPolicy, roots: null }, 'h', false), false);
+  it('makes one SecureContext per policy, shared by all its connections (the roots are in it, not per connection)', () => {
+    const system: ServerTlsPolicy = { ...pemPolicy, roots: 'system' };
+    const none: ServerTlsPolicy = { ...pemPolicy, roots: null };
+    const a = serverTlsOptions(system, 'h', false);
+    assert.ok(a.secureContext);
+    assert.equal(serverTlsOptions(system, 'other', true).secureContext, a.secureContext);
+    assert.notEqual(serverTlsOptions(none, 'h', false).secureContext, a.secureContext);
+    assert.equal('ca' in a, false);
   });
 });
 
