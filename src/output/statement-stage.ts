@@ -1,5 +1,6 @@
 import { carriesPassword, redactRecord, redactSql, StatementTracker, type DecodeValue } from '../protocol/statements/index.js';
 import type { DecodedMessage } from '../protocol/types.js';
+import { isShared } from '../protocol/decode-memo.js';
 import type { Label, ProxyEvent } from '../session/events.js';
 import { clip } from '../protocol/clip.js';
 
@@ -175,6 +176,7 @@ function markSecrets(msg: DecodedMessage, untracked: boolean): void {
       for (const span of msg.spans) if (span.name === 'parameter') for (const c of span.children ?? []) if (c.name === 'value') c.secret = true;
     }
   } catch {
-    if (msg.frame.direction === 'frontend') for (const span of msg.spans) span.secret = true;
+    // A shared decoding (isShared) is frozen, and of a type that never holds a secret.
+    if (msg.frame.direction === 'frontend' && !isShared(msg)) for (const span of msg.spans) span.secret = true;
   }
 }

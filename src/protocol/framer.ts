@@ -120,7 +120,7 @@ export class Framer {
    */
   get partial(): { offset: number; type: string | null; size: number | null; seen: number } | null {
     if (this.pending) return { offset: this.pending.offset, type: this.pending.type, size: this.pending.size, seen: this.pending.seen };
-    if (this.headerLen > 0) return { offset: this.streamOffset, type: this.modeValue === 'normal' ? String.fromCharCode(this.header[0]!) : null, size: null, seen: this.headerLen };
+    if (this.headerLen > 0) return { offset: this.streamOffset, type: this.modeValue === 'normal' ? TYPE_CHARS[this.header[0]!]! : null, size: null, seen: this.headerLen };
     return null;
   }
 

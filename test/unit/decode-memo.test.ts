@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Conversation } from '../../src/protocol/conversation.js';
 import { decodeFrame } from '../../src/protocol/decode.js';
-import { isShared } from '../../src/protocol/decode-memo.js';
+import { CONTEXT_FREE, isShared } from '../../src/protocol/decode-memo.js';
+import { decoderFor } from '../../src/protocol/registry.js';
 import type { CodecEvent, DecodedMessage } from '../../src/protocol/types.js';
 import { Transcript } from '../../src/output/transcript.js';
 import { ByteLines } from '../../src/output/byte-lines.js';
@@ -20,84 +21,126 @@ const messages = (evs: CodecEvent[]): DecodedMessage[] => evs.flatMap((e) => (e.
 const answer = (value: string): Buffer => Buffer.concat([msg('2'), msg('D', int16(1), int32(value.length), value), msg('C', cstr('SELECT 1')), msg('Z', 'I')]);
 
 describe('decodeMemoized', () => {
-  it('gives equal context-free messages one frozen decoding, each with its own frame', () => {
+  it('from the second sighting on, gives equal context-free messages one frozen decoding, each with its own frame', () => {
     const conv = new Conversation({ frontendMode: 'normal' });
     const [b1, d1, c1, z1] = messages(conv.push('backend', answer('7')));
     const [b2, d2, c2, z2] = messages(conv.push('backend', answer('8')));
-    for (const [a, b] of [
-      [b1, b2],
-      [c1, c2],
-      [z1, z2],
+    const [b3, d3, c3, z3] = messages(conv.push('backend', answer('9')));
+    for (const [first, second, third] of [
+      [b1, b2, b3],
+      [c1, c2, c3],
+      [z1, z2, z3],
     ] as const) {
-      assert.equal(a!.spans, b!.spans, `${a!.name}: the same spans`);
-      assert.ok(isShared(b!));
-      assert.notEqual(a!.frame.offset, b!.frame.offset);
-      assert.ok(Object.isFrozen(b!.spans) && Object.isFrozen(b!.spans[0]));
+      const name = first!.name;
+      assert.ok(!isShared(first!), `${name}: a first sighting is not remembered`);
+      assert.ok(isShared(second!) && isShared(third!), `${name}: remembered from the second`);
+      assert.equal(second!.spans, third!.spans, `${name}: the same spans`);
+      assert.notEqual(second!.frame.offset, third!.frame.offset);
+      assert.ok(Object.isFrozen(third!.spans) && Object.isFrozen(third!.spans[0]));
       // The remembered decoding is exactly the fresh one.
-      assert.deepStrictEqual(b, decodeFrame(b!.frame, conv.ctx));
+      assert.deepStrictEqual(third, decodeFrame(third!.frame, conv.ctx));
+      assert.deepStrictEqual(first, decodeFrame(first!.frame, conv.ctx));
     }
     assert.throws(() => {
-      (z2!.spans[2] as { meaning?: string }).meaning = 'changed';
+      (z3!.spans[2] as { meaning?: string }).meaning = 'changed';
     }, TypeError);
     // DataRow is typed later by the statement tracker: never shared.
-    assert.notEqual(d1!.spans, d2!.spans);
-    assert.ok(!isShared(d1!) && !isShared(d2!));
+    for (const d of [d1, d2, d3]) assert.ok(!isShared(d!));
+    assert.notEqual(d2!.spans, d3!.spans);
+  });
+
+  it('keeps the directions apart: the same bytes are Close from the client and CommandComplete from the server', () => {
+    const conv = new Conversation({ frontendMode: 'normal' });
+    const bytes = msg('C', cstr('SELECT 1'));
+    const twice = Buffer.concat([bytes, bytes, bytes]);
+    const front = messages(conv.push('frontend', twice));
+    const back = messages(conv.push('backend', twice));
+    assert.deepEqual(
+      front.map((m) => m.name),
+      ['Close', 'Close', 'Close'],
+    );
+    assert.deepEqual(
+      back.map((m) => m.name),
+      ['CommandComplete', 'CommandComplete', 'CommandComplete'],
+    );
+    assert.ok(isShared(front[2]!) && isShared(back[2]!));
+    assert.notEqual(front[2]!.spans, back[2]!.spans);
+    // Client messages too: Execute and Sync.
+    const exec = Buffer.concat([msg('E', cstr(''), int32(0)), msg('S')]);
+    const [, , e3, s3] = messages(conv.push('frontend', Buffer.concat([exec, exec])));
+    const [e4, s4] = messages(conv.push('frontend', exec));
+    assert.equal(e3!.spans, e4!.spans);
+    assert.equal(s3!.spans, s4!.spans);
   });
 
   it('never remembers a malformed message: its error names its own offset', () => {
     const conv = new Conversation({ frontendMode: 'normal' });
     const bad = msg('Z', 'X'); // no such transaction status
-    const [m1, m2] = messages(conv.push('backend', Buffer.concat([bad, bad])));
-    assert.ok(m1!.error && m2!.error);
-    assert.equal(m1!.error.offset, 5);
-    assert.equal(m2!.error.offset, 6 + 5);
-    assert.ok(!isShared(m1!) && !isShared(m2!));
+    const all = messages(conv.push('backend', Buffer.concat([bad, bad, bad])));
+    assert.deepEqual(
+      all.map((m) => m.error?.offset),
+      [5, 6 + 5, 12 + 5],
+    );
+    assert.ok(all.every((m) => !isShared(m)));
   });
 
-  it('does not share Bind, Query or Parse (typed or redacted in place later)', () => {
+  it('does not share Bind, Query or Parse (typed or redacted in place later), frames cut short, or frames over 256 bytes', () => {
     const conv = new Conversation({ frontendMode: 'normal' });
     const bind = msg('B', cstr(''), cstr('s'), int16(0), int16(1), int32(1), '1', int16(0));
     const q = msg('Q', cstr('select 1'));
     const p = msg('P', cstr('s'), cstr('select $1'), int16(0));
-    const all = messages(conv.push('frontend', Buffer.concat([bind, bind, q, q, p, p])));
-    for (let i = 0; i < all.length; i += 2) {
-      assert.notEqual(all[i]!.spans, all[i + 1]!.spans, all[i]!.name);
-      assert.ok(!isShared(all[i + 1]!));
+    const all = messages(conv.push('frontend', Buffer.concat([bind, bind, bind, q, q, q, p, p, p])));
+    for (const m of all) assert.ok(!isShared(m), m.name);
+    // A RowDescription of 300 bytes: too long to remember.
+    const long = msg('T', int16(1), cstr('x'.repeat(280)), int32(0), int16(0), int32(25), int16(-1), int32(-1), int16(0));
+    assert.ok(long.length > 256);
+    for (const m of messages(conv.push('backend', Buffer.concat([long, long, long])))) assert.ok(!isShared(m));
+    // Frames the framer kept only a prefix of (retain) are never complete: never shared.
+    const cut = new Conversation({ frontendMode: 'normal', retain: 8 });
+    const rd = msg('T', int16(1), cstr('abalance'), int32(0), int16(0), int32(23), int16(4), int32(-1), int16(0));
+    for (const m of messages(cut.push('backend', Buffer.concat([rd, rd, rd])))) {
+      assert.equal(m.frame.complete, false);
+      assert.ok(!isShared(m));
     }
   });
 
-  it('the annotated log and JSON lines write a shared message as they write a fresh one', () => {
-    const conv = new Conversation({ frontendMode: 'normal' });
-    const ms = messages(conv.push('backend', Buffer.concat([answer('1'), answer('2')])));
-    const second = ms.slice(4);
-    assert.ok(isShared(second[0]!));
-    // Fresh decodings of the same frames: no sharing, so no kept output.
-    const fresh = second.map((m) => decodeFrame(m.frame, conv.ctx));
-    assert.ok(!isShared(fresh[0]!));
+  it('every CONTEXT_FREE decoder reads its bytes only: it takes no DecodeContext', () => {
+    for (const direction of ['frontend', 'backend'] as const) {
+      for (const type of CONTEXT_FREE[direction]) {
+        const dec = decoderFor(direction, type);
+        assert.ok(dec, `${direction} ${type} has a decoder`);
+        assert.ok(dec.decode.length < 2, `${direction} ${JSON.stringify(type)} (${dec.name}) takes the context: take it out of CONTEXT_FREE`);
+      }
+    }
+  });
 
-    const annotated = (list: DecodedMessage[]): string[] => {
-      const t = new Transcript();
+  it('the annotated log and JSON lines write a shared message as they write a fresh one, whatever its prefix, label and offset', () => {
+    const conv = new Conversation({ frontendMode: 'normal' });
+    const ms = messages(conv.push('backend', Buffer.concat([answer('1'), answer('2'), answer('3'), answer('4')])));
+    assert.ok(ms.filter(isShared).length >= 6, 'the later answers share decodings');
+    // Fresh decodings of the same frames: no sharing, so nothing kept.
+    const fresh = ms.map((m) => decodeFrame(m.frame, conv.ctx));
+    assert.ok(fresh.every((m) => !isShared(m)));
+    const prefixes = ['#1  ', '#22  '];
+    const labels = [undefined, 'server -> script:'];
+
+    const annotated = (list: DecodedMessage[], t?: Transcript): string[] => {
       const out: string[] = [];
-      for (const m of list) t.write({ kind: 'message', message: m }, undefined, '#1  ', (l) => out.push(l));
+      list.forEach((m, i) => (t ?? new Transcript()).write({ kind: 'message', message: m }, labels[i % 2], prefixes[(i >> 1) % 2]!, (l) => out.push(l)));
       return out;
     };
-    // The first pass renders and keeps; the second is served from what was kept.
-    const t = new Transcript();
-    const twice: string[] = [];
-    for (const m of [...second, ...second]) t.write({ kind: 'message', message: m }, undefined, '#1  ', (l) => twice.push(l));
-    const once = annotated(fresh);
-    assert.deepStrictEqual(twice, [...once, ...once]);
+    assert.deepStrictEqual(annotated(ms, new Transcript()), annotated(fresh));
 
-    const jsonl = (list: DecodedMessage[], passes: number): string => {
+    const jsonl = (list: DecodedMessage[]): string => {
       let text = '';
       const lines = new ByteLines((b) => (text += b.toString('utf8')), 50, 1 << 30);
       const sink = new JsonlSink(lines, { redact: false, maxRawBytes: 1024 });
-      for (let p = 0; p < passes; p++) for (const m of list) sink.write({ kind: 'codec', conn: 1, time: 0, label: 'server -> client', event: { kind: 'message', message: m } });
+      list.forEach((m, i) => sink.write({ kind: 'codec', conn: 1 + (i % 3), time: i, label: i % 2 ? 'server -> script' : 'server -> client', event: { kind: 'message', message: m } }));
       lines.flush();
       return text;
     };
-    const f = jsonl(fresh, 1);
-    assert.equal(jsonl(second, 2), f + f);
-    assert.match(f, /"offset":\d+,"msg":"BindComplete"/);
+    const f = jsonl(fresh);
+    assert.equal(jsonl(ms), f);
+    assert.equal(new Set(f.match(/"offset":\d+,"msg":"ReadyForQuery"/g)).size, 4, 'each line has its own offset');
   });
 });

@@ -120,33 +120,30 @@ describe('serverTlsPolicy', () => {
 });
 
 describe('serverTlsOptions', () => {
-  const pemPolicy: ServerTlsPolicy = { attempt: true, requireEncryption: true, verifyChain: true, verifyHostName: true, roots: null };
+  const policy: ServerTlsPolicy = { attempt: true, requireEncryption: true, verifyChain: true, verifyHostName: true, roots: null };
 
   it('sends SNI for host names only, never for IP literals', () => {
-    assert.equal(serverTlsOptions(pemPolicy, 'db.example.com', false).servername, 'db.example.com');
-    assert.equal(serverTlsOptions(pemPolicy, 'db.example.com.', false).servername, 'db.example.com');
+    assert.equal(serverTlsOptions(policy, 'db.example.com', false).servername, 'db.example.com');
+    assert.equal(serverTlsOptions(policy, 'db.example.com.', false).servername, 'db.example.com');
     for (const ip of ['127.0.0.1', '::1', '[::1]', 'fe80::1%lo', '']) {
-      assert.equal('servername' in serverTlsOptions(pemPolicy, ip, false), false, ip);
+      assert.equal('servername' in serverTlsOptions(policy, ip, false), false, ip);
       assert.equal(sniName(ip), null);
     }
   });
 
-  it('offers ALPN postgresql when asked, never rejects by itself, requires TLS 1.2+', () => {
-    const o = serverTlsOptions(pemPolicy, 'h', true);
+  it('offers ALPN postgresql when asked and never rejects by itself', () => {
+    const o = serverTlsOptions(policy, 'h', true);
     assert.deepEqual(o.ALPNProtocols, ['postgresql']);
     assert.equal(o.rejectUnauthorized, false);
     assert.equal(o.checkServerIdentity?.('h', {} as never), undefined);
-    assert.equal('ALPNProtocols' in serverTlsOptions(pemPolicy, 'h', false), false);
+    assert.equal('ALPNProtocols' in serverTlsOptions(policy, 'h', false), false);
   });
 
   it('makes one SecureContext per policy, shared by all its connections (the roots are in it, not per connection)', () => {
-    const system: ServerTlsPolicy = { ...pemPolicy, roots: 'system' };
-    const none: ServerTlsPolicy = { ...pemPolicy, roots: null };
+    const system: ServerTlsPolicy = { ...policy, roots: 'system' };
     const a = serverTlsOptions(system, 'h', false);
-    assert.ok(a.secureContext);
+    assert.ok(a.secureContext instanceof Object && 'context' in a.secureContext);
     assert.equal(serverTlsOptions(system, 'other', true).secureContext, a.secureContext);
-    assert.notEqual(serverTlsOptions(none, 'h', false).secureContext, a.secureContext);
-    assert.equal('ca' in a, false);
   });
 });
 
