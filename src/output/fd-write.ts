@@ -11,10 +11,15 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  */
 export function writeAllSync(fd: number, text: string): void {
   const data = Buffer.from(text, 'utf8');
+  writeBufferSync(fd, data, data.length);
+}
+
+/** writeAllSync for bytes already encoded: all of buf[0, end). */
+export function writeBufferSync(fd: number, buf: Buffer, end: number): void {
   let off = 0;
-  while (off < data.length) {
+  while (off < end) {
     try {
-      off += writeSync(fd, data, off, data.length - off);
+      off += writeSync(fd, buf, off, end - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       Atomics.wait(pause, 0, 0, 1);

@@ -1,27 +1,9 @@
-import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync } from 'node:fs';
 import { ConfigError } from '../config.js';
-import { writeAllSync } from './fd-write.js';
+import { writeAllSync, writeBufferSync } from './fd-write.js';
 
 /** The largest buffer an OutputFile keeps for its next write; longer texts get one of their own. */
 const MAX_KEPT = 4 * 1024 * 1024;
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * writeAllSync for bytes: all of buf[0, end) to `fd`, waiting (1 ms at a time) while a
- * non-blocking pipe (standard output) is full, as writeAllSync does.
- */
-function writeBufferSync(fd: number, buf: Buffer, end: number): void {
-  let off = 0;
-  while (off < end) {
-    try {
-      off += writeSync(fd, buf, off, end - off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(pause, 0, 0, 1);
-    }
-  }
-}
-
 /**
  * A file (or standard output, "-") an output writes to. Opening failures are a mistake in
  * the command line (ConfigError: one line, status 2, before anything listens). A failure

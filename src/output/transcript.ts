@@ -80,22 +80,19 @@ export class Transcript {
           return;
         }
         const pad = prefix + l[2];
+        const line = (depth: number, text: string): void => emit(depth === 0 ? head + text : pad + indent(depth) + text);
         const msg = ev.message;
-        if (isShared(msg)) {
-          let lines = this.rendered.get(msg.spans);
-          if (lines === undefined) {
-            const made: (number | string)[] = [];
-            renderMessage(msg, this.annotate, (depth, text) => made.push(depth, text));
-            this.rendered.set(msg.spans, (lines = made));
-          }
-          for (let i = 0; i < lines.length; i += 2) {
-            const depth = lines[i] as number;
-            const text = lines[i + 1] as string;
-            emit(depth === 0 ? head + text : pad + indent(depth) + text);
-          }
+        if (!isShared(msg)) {
+          renderMessage(msg, this.annotate, line);
           return;
         }
-        renderMessage(msg, this.annotate, (depth, text) => emit(depth === 0 ? head + text : pad + indent(depth) + text));
+        let lines = this.rendered.get(msg.spans);
+        if (lines === undefined) {
+          const made: (number | string)[] = [];
+          renderMessage(msg, this.annotate, (depth, text) => made.push(depth, text));
+          this.rendered.set(msg.spans, (lines = made));
+        }
+        for (let i = 0; i < lines.length; i += 2) line(lines[i] as number, lines[i + 1] as string);
         return;
       }
       case 'message-start':

@@ -138,16 +138,8 @@ export function writeJsonBytes(out: JsonOut, b: Uint8Array, maxBytes: number, fu
   out.ascii(cut || fullLength > buf.length ? ',"truncated":true}' : '}');
 }
 
-/** Where the text versions below write (they run to completion: no call nests in another). */
+/** Where jsonBytesText writes (it runs to completion: no call nests in another). */
 const scratch = new JsonOut(4096);
-
-/** writeJsonValue as a string (undefined for undefined). */
-export function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): string | undefined {
-  if (v === undefined) return undefined;
-  scratch.pos = 0;
-  writeJsonValue(scratch, v, maxBytes, fullLength);
-  return scratch.buf.toString('utf8', 0, scratch.pos);
-}
 
 /** writeJsonBytes as a string. */
 export function jsonBytesText(b: Uint8Array, maxBytes: number, fullLength = b.length): string {

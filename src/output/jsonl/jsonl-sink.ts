@@ -2,7 +2,7 @@ import type { Label, ProxyEvent, Sink, StatementRecord } from '../../session/eve
 import type { DecodedMessage, Span } from '../../protocol/types.js';
 import { isShared } from '../../protocol/decode-memo.js';
 import type { ByteLines } from '../byte-lines.js';
-import type { JsonOut } from './json-out.js';
+import { JsonOut } from './json-out.js';
 import { jsonBytes, jsonName, jsonNumber } from './json-value.js';
 import { writeMessageJson, writeMessageRest, writeMessageStart } from './message-json.js';
 import { JSONL_VERSION } from './schema.js';
@@ -172,10 +172,13 @@ const HEAD_START = '{"v":' + JSONL_VERSION + ',"type":"';
 
 /** `{"v":1,"type":…,"conn":…,"time":…,"ts":…` (no closing brace). */
 function head(type: string, conn: number | null, time: number): string {
-  const ts = epochMicros(time);
-  const iso = isoMicros(ts);
-  return HEAD_START + type + (conn === undefined ? '"' : conn === null ? '","conn":null' : '","conn":' + jsonNumber(conn)) + ',"time":"' + iso + '","ts":' + jsonNumber(ts);
+  headOut.pos = 0;
+  writeHead(headOut, type, conn, time);
+  return headOut.buf.toString('latin1', 0, headOut.pos);
 }
+
+/** Where head() writes: the head is ASCII, read back as text at once. */
+const headOut = new JsonOut(256);
 
 /** head(), written into `out`. */
 function writeHead(out: JsonOut, type: string, conn: number | null, time: number): void {

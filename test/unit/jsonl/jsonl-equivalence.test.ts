@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonlSink, type JsonlOptions } from '../../../src/output/jsonl/jsonl-sink.js';
-import { jsonBytesText, jsonValueText } from '../../../src/output/jsonl/json-value.js';
+import { jsonBytesText, writeJsonValue } from '../../../src/output/jsonl/json-value.js';
+import { JsonOut } from '../../../src/output/jsonl/json-out.js';
 import { ByteLines } from '../../../src/output/byte-lines.js';
 import { LineWriter } from '../../../src/output/line-writer.js';
 import { epochMicros, isoMicros } from '../../../src/output/time.js';
@@ -19,6 +20,14 @@ import { isoMicros as referenceIso } from './reference/time.js';
 // objects and JSON.stringify) says what that text must be, byte for byte.
 
 const fixtures = loadFixtures();
+
+/** writeJsonValue as a string (undefined for undefined, which it does not write). */
+function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): string | undefined {
+  if (v === undefined) return undefined;
+  const out = new JsonOut(64);
+  writeJsonValue(out, v, maxBytes, fullLength);
+  return out.buf.toString('utf8', 0, out.pos);
+}
 
 function render(make: (lines: LineWriter) => { write(ev: ProxyEvent): void }, events: ProxyEvent[]): string {
   let text = '';
