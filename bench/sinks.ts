@@ -3,8 +3,8 @@
  * test/fixtures, decoded once into the events the proxy would report (connection facts,
  * labelled codec events, forwarded-batch notes, typed values and statement records from
  * the statement stage), fed N times through
- *   - the annotated text log (TextLog → LineWriter → OutputFile), as `-l FILE`;
- *   - JSON lines (JsonlSink → ByteLines → OutputFile), as `--jsonl FILE --log-forwarded none`;
+ *   - the annotated text log (TextLog → LineWriter → OutputTarget), as `-l FILE`;
+ *   - JSON lines (JsonlSink → ByteLines → OutputTarget), as `--jsonl FILE --log-forwarded none`;
  *   - the JSON lines sink as it was before issue 6 (test/unit/jsonl/reference), for comparison.
  * Prints events/s and MB/s of each, the median of 5 runs, side by side.
  *
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { JsonlSink } from '../src/output/jsonl/jsonl-sink.js';
 import { ByteLines } from '../src/output/byte-lines.js';
 import { LineWriter } from '../src/output/line-writer.js';
-import { OutputFile } from '../src/output/output-file.js';
+import { OutputTarget } from '../src/output/output-target.js';
 import { MONOCHROME } from '../src/output/style.js';
 import { TextLog } from '../src/output/text-log.js';
 import type { ProxyEvent } from '../src/session/events.js';
@@ -34,11 +34,11 @@ const events = proxyEvents(loadFixtures());
 const dir = mkdtempSync(join(tmpdir(), 'pgscope-sinks-'));
 
 /** A sink over a file, and how to flush what it batched. */
-type Make = (file: OutputFile) => { sink: { write(ev: ProxyEvent): void }; flush(): void };
+type Make = (file: OutputTarget) => { sink: { write(ev: ProxyEvent): void }; flush(): void };
 const textSide =
   (make: (lines: LineWriter) => { write(ev: ProxyEvent): void }): Make =>
   (file) => {
-    const lines = new LineWriter((t) => file.writeText(t));
+    const lines = new LineWriter((t, n) => file.writeText(t, n));
     return { sink: make(lines), flush: () => lines.flush() };
   };
 const sides: [string, Make][] = [
@@ -46,7 +46,7 @@ const sides: [string, Make][] = [
   [
     'jsonl',
     (file) => {
-      const lines = new ByteLines((b) => file.writeBytes(b));
+      const lines = new ByteLines((b, n) => file.write(b, n));
       return { sink: new JsonlSink(lines, { redact: false, maxRawBytes: Math.max(MAX_VALUE_BYTES, 1024) }), flush: () => lines.flush() };
     },
   ],
@@ -57,7 +57,7 @@ const chosen = sides.filter(([name]) => !ONLY || ONLY.split(',').includes(name))
 /** One run: N passes over the events into a fresh file; seconds and bytes written. */
 function once(make: Make, name: string): { s: number; bytes: number } {
   const path = join(dir, `${name.replace(/\W+/g, '_')}.out`);
-  const file = OutputFile.open('bench', path, (t) => console.error(t));
+  const file = OutputTarget.openPath('bench', path, false, { unit: 'line', warn: (t) => console.error(t) });
   const { sink, flush } = make(file);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) for (const ev of events) sink.write(ev);

@@ -53,7 +53,8 @@ const EXAMPLES = `
 Examples:
   pgscope --demo
   pgscope db.example.com:5432 -p 6432
-      (then: psql "host=localhost port=6432 user=… dbname=…")
+      (then: psql "host=localhost port=6432 user=… dbname=… channel_binding=disable";
+       without it, libpq's SCRAM channel binding catches pgscope, a man in the middle, and fails)
   pgscope --server-host db.internal --server-sslmode verify-full --server-sslrootcert system
   pgscope db.example.com --override-auth --redact-passwords
       (clients that insist on channel binding: pgscope authenticates to the server itself)
@@ -160,6 +161,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   add(GROUP_BEHAVIOUR, choice('--send-chunking <how>', SEND_CHUNKINGS, 'forward as received, or one byte per write (to smoke out clients that buffer badly)', DEFAULTS.sendChunking));
   bool(GROUP_BEHAVIOUR, '--quit-on-hangup', 'exit when the first connection ends', DEFAULTS.quitOnHangup);
+  add(GROUP_BEHAVIOUR, valueOption('--max-connections <n>', 'with n clients connected, refuse more with FATAL 53300 "sorry, too many clients already", as PostgreSQL does; CancelRequests always pass. Keep 2n well below `ulimit -n` (default: no limit)', (v) => parsePositiveInt('--max-connections', v)));
   bool(GROUP_BEHAVIOUR, '--allow-self-loop', "allow connecting to pgscope's own listening address and port", DEFAULTS.allowSelfLoop);
   add(GROUP_BEHAVIOUR, new Option('--demo', 'start a throwaway PostgreSQL server (embedded, TLS, SCRAM), proxy to it and print a psql command to paste'));
 
@@ -171,12 +173,13 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   add(
     GROUP_OUTPUTS,
-    pathOption('--jsonl <path>', 'one JSON object per event (schema in the README); "-": standard output'),
+    pathOption('--jsonl <path>', 'one JSON object per event (schema: docs/jsonl.md); "-": standard output'),
     pathOption('--pcap <path>', 'the decrypted conversations as a pcapng file for Wireshark/tshark'),
     pathOption('--query-log <path>', 'one line per completed statement, with its duration; "-": standard output'),
     pathOption('--filter <expr>', 'which messages reach the log and --jsonl (see Filters below)'),
   );
   bool(GROUP_OUTPUTS, '--summary', 'print connections, bytes and statements by total time at exit and on SIGUSR1 (default: on when stdout is a terminal)');
+  bool(GROUP_OUTPUTS, '--lossless', 'when a reader of an output falls behind (pgscope | less, paused), make the traffic wait until it catches up, instead of dropping output lines (marked where the gap is) so that the traffic never waits', DEFAULTS.lossless);
 
   program.optionsGroup(GROUP_OTHER);
   program.version(`pgscope ${packageVersion()}`, '--version', 'print the version and exit');

@@ -1,4 +1,5 @@
 import { isIP, isIPv6 } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { FilterError, parseFilter } from './output/filter/filter.js';
 
 /**
@@ -48,6 +49,8 @@ export interface Config {
   logCerts: boolean;
   logForwarded: LogForwarded;
   quitOnHangup: boolean;
+  /** --max-connections: past this many client connections, refuse with FATAL 53300 (CancelRequests pass); null: no limit. */
+  maxConnections: number | null;
   clientSslkeylogfile: string | null;
   serverSslkeylogfile: string | null;
   allowSelfLoop: boolean;
@@ -81,6 +84,11 @@ export interface Config {
   filter: string | null;
   /** --[no-]summary; default: on when stdout is a terminal. */
   summary: boolean;
+  /**
+   * --lossless: when an output's reader falls behind, stop reading traffic until it catches
+   * up, instead of dropping output (marked) so that traffic never waits.
+   */
+  lossless: boolean;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -100,6 +108,7 @@ export const DEFAULTS: Config = Object.freeze({
   logCerts: false,
   logForwarded: 'annotated',
   quitOnHangup: false,
+  maxConnections: null,
   clientSslkeylogfile: null,
   serverSslkeylogfile: null,
   allowSelfLoop: false,
@@ -119,6 +128,7 @@ export const DEFAULTS: Config = Object.freeze({
   queryLog: null,
   filter: null,
   summary: false,
+  lossless: false,
 });
 
 /** A configuration mistake; the CLI prints `pgscope: <message>` and exits with status 2. */
@@ -300,6 +310,9 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
   if (!(Number.isSafeInteger(out.maxValueBytes) && out.maxValueBytes >= 1)) {
     throw new ConfigError(`--max-value-bytes: expected a positive whole number; got ${out.maxValueBytes}`);
   }
+  if (out.maxConnections !== null && !(Number.isSafeInteger(out.maxConnections) && out.maxConnections >= 1)) {
+    throw new ConfigError(`--max-connections: expected a positive whole number; got ${out.maxConnections}`);
+  }
   for (const [flag, v] of [
     ['--server-sslrootcert', out.serverSslrootcert],
     ['--client-ssl-cert', out.clientSslCert],
@@ -339,6 +352,16 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
   }
   if (out.pcap === '-') throw new ConfigError('--pcap: expected a file path (a pcapng file is binary; "-" is not supported)');
   if (out.jsonl === '-' && out.queryLog === '-') throw new ConfigError('--jsonl - and --query-log - cannot both write to standard output');
+  // Two outputs on one file would interleave into garbage (src/output/outputs.ts checks
+  // again when opening, by inode: hard links, a folder reached two ways).
+  const files = new Map<string, string>();
+  for (const [flag, path] of [['--logfile', out.logfile], ['--jsonl', out.jsonl], ['--query-log', out.queryLog], ['--pcap', out.pcap]] as const) {
+    if (path === null || path === '-' || path === '/dev/null') continue;
+    const key = resolvePath(path);
+    const other = files.get(key);
+    if (other) throw new ConfigError(`${other} and ${flag} name the same file (${path}): give each output a file of its own`);
+    files.set(key, flag);
+  }
   if (out.serverSslmode === 'disable' && out.serverSslnegotiation === 'direct') {
     throw new ConfigError('--server-sslnegotiation direct starts with TLS, which --server-sslmode disable rules out');
   }

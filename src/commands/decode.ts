@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Conversation } from '../protocol/conversation.js';
 import type { Direction } from '../protocol/types.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
+import { terminalSafe } from '../output/terminal-safe.js';
 import { transcriptLines } from '../output/transcript.js';
 
 export interface DecodeCommandOptions {
@@ -30,7 +31,7 @@ export function decodeCommand(file: string, opts: DecodeCommandOptions, write: (
       throw new UsageError(`${file}: chunk ${i} needs "dir" ("frontend" or "backend") and "hex" (an even number of hex digits)`);
     }
     for (const ev of conv.push(c.dir as Direction, Buffer.from(c.hex, 'hex'))) {
-      out.push(...transcriptLines(ev, { format: opts.format, style, maxValueBytes: opts.maxValueBytes }));
+      for (const line of transcriptLines(ev, { format: opts.format, style, maxValueBytes: opts.maxValueBytes })) out.push(terminalSafe(line));
     }
   }
   write(out.join('\n') + (out.length ? '\n' : ''));

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import type { Config } from '../config.js';
 import { startProxy, fmtHostPort, type RunningProxy } from '../net/run.js';
-import { writeAllSync } from '../output/fd-write.js';
+import { OutputTarget } from '../output/output-target.js';
+import { terminalSafeLines } from '../output/terminal-safe.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
 import { checkDemoPrerequisites, DemoError, freePort, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
 
@@ -100,15 +101,14 @@ export function demoBanner(b: BannerInfo): string {
   ].join('\n');
 }
 
-/** writeAllSync, ignoring a reader or terminal that has gone away (EPIPE, EIO after SIGHUP). */
-function writeTo(fd: number): (text: string) => void {
-  return (text) => {
-    try {
-      writeAllSync(fd, text);
-    } catch {
-      /* nowhere to say it */
-    }
-  };
+/**
+ * Standard output or error for the demo's own lines: never blocking (a reader that stops
+ * reading does not stop the demo), made safe for a terminal, and silent once the reader or
+ * terminal has gone away (EPIPE, EIO after SIGHUP).
+ */
+function writeTo(fd: 1 | 2): (text: string) => void {
+  const target = OutputTarget.forFd(fd, { label: fd === 1 ? 'standard output' : 'standard error', unit: 'line', warn: () => {}, onBrokenPipe: () => {} });
+  return (text) => target.writeText(terminalSafeLines(text), text.split('\n').length - 1);
 }
 
 /** Fail fast, before the server is made, when pgscope's own port is taken. */

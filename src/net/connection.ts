@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { CancelRegistry } from '../session/cancel-registry.js';
 import { preciseNow } from '../session/clock.js';
 import type { ProxyEvent, TlsInfo } from '../session/events.js';
-import { Session, type SessionAction, type SessionInput, type SessionSettings } from '../session/session.js';
+import { Session, type SessionAction, type SessionInput, type SessionSettings, type TimerName } from '../session/session.js';
 import { describeCertificate } from '../tls/describe-cert.js';
 import type { KeyLogWriter } from '../tls/keylog.js';
 import { serverTlsOptions, verifyServerCertificate, type ServerTlsPolicy } from '../tls/server-leg.js';
@@ -40,8 +40,6 @@ type Stream = net.Socket | tls.TLSSocket;
 
 /** How long a closing leg may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
-/** PostgreSQL's default authentication_timeout: a client must finish its startup by then. */
-const SETUP_TIMEOUT_S = 60;
 
 /**
  * The I/O shell of one proxied connection: it owns the two sockets (and their TLS
@@ -55,7 +53,8 @@ export class ProxyConnection {
   private serverConnected = false;
   private closing = false;
   private finished = false;
-  private setupTimer: NodeJS.Timeout | null = null;
+  /** The session's timers (set-timer / clear-timer), all cleared when the connection finishes. */
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private finishPoll: NodeJS.Timeout | null = null;
 
   constructor(
@@ -66,13 +65,8 @@ export class ProxyConnection {
     this.session = new Session(id, deps.settings, deps.cancels);
     this.client = socket;
     socket.setNoDelay(true);
-    const addr = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort}`;
-    const t0 = preciseNow();
-    deps.log({ kind: 'connection', conn: id, time: t0, phase: 'opened', client: { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }, local: { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 } });
-    deps.log({ kind: 'status', conn: id, time: t0, level: 'info', text: `connected from ${addr} at t0 = ${new Date(t0).toISOString()}` });
+    this.input({ type: 'client-connected', address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '?', localPort: socket.localPort ?? 0 });
     this.attachClient(socket);
-    this.setupTimer = setTimeout(() => this.input({ type: 'setup-timeout', seconds: SETUP_TIMEOUT_S }), SETUP_TIMEOUT_S * 1000);
-    this.setupTimer.unref();
   }
 
   // --- wiring --------------------------------------------------------------------
@@ -165,11 +159,35 @@ export class ProxyConnection {
         case 'start-server-tls':
           this.startServerTls(a.host, a.alpn);
           break;
+        case 'set-timer':
+          this.setTimer(a.name, a.ms);
+          break;
+        case 'clear-timer':
+          this.clearTimer(a.name);
+          break;
         case 'close':
           this.close();
           break;
       }
     }
+  }
+
+  private setTimer(name: TimerName, ms: number): void {
+    this.clearTimer(name);
+    if (this.finished) return;
+    const t = setTimeout(() => {
+      this.timers.delete(name);
+      this.input({ type: 'timer', name });
+    }, ms);
+    // A timer alone never keeps pgscope running (the listener does).
+    t.unref();
+    this.timers.set(name, t);
+  }
+
+  private clearTimer(name: TimerName): void {
+    const t = this.timers.get(name);
+    if (t) clearTimeout(t);
+    this.timers.delete(name);
   }
 
   /**
@@ -189,7 +207,7 @@ export class ProxyConnection {
       this.debug(`the ${full} leg is full: reading from the ${other} paused until it drains`);
       from.pause();
       to.once('drain', () => {
-        if (!from.destroyed) from.resume();
+        if (!from.destroyed && !this.outputsBehind) from.resume();
       });
     }
   }
@@ -229,15 +247,19 @@ export class ProxyConnection {
       this.attachClient(t);
       this.input({ type: 'client-tls-ready', info });
     });
-    const failed = (e: Error): void => {
-      if (secured) return;
-      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'error', text: `TLS handshake with the client failed${direct ? ' (direct TLS)' : ''}: ${errorText(e)}` });
+    // Whether pgscope's first flight (ServerHello … its certificate) went out: a client that
+    // hangs up after it without an alert (node-postgres with ssl: true) most likely refused it.
+    const wroteBefore = raw.bytesWritten;
+    let failedOnce = false;
+    const failed = (e: Error | null): void => {
+      if (secured || failedOnce) return;
+      failedOnce = true;
+      // The session says what happened (a client that rejected pgscope's certificate gets the ways through).
+      if (!this.closing) this.input({ type: 'client-tls-failed', error: e ? errorText(e) : null, direct, certificateSent: raw.bytesWritten > wroteBefore });
       this.destroy();
     };
     t.once('error', failed);
-    t.once('close', () => {
-      if (!secured) this.destroy();
-    });
+    t.once('close', () => failed(null));
     // No raw.resume(): the TLS socket now owns the handle and reads the unshifted bytes
     // (direct TLS's ClientHello) from raw's buffer on the next tick. Resuming raw here, inside
     // its own 'data' event, would let its flow loop emit those bytes to no listener: lost,
@@ -363,11 +385,12 @@ export class ProxyConnection {
     const serverDone = !this.server || this.server.destroyed;
     if (!this.finished && this.closing && clientDone && serverDone) {
       this.finished = true;
-      if (this.setupTimer) clearTimeout(this.setupTimer);
+      for (const t of this.timers.values()) clearTimeout(t);
+      this.timers.clear();
       // However it ended (even destroyed after an internal error), its keys cancel nothing now.
       this.deps.cancels.forget(this.id);
       this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: 'connection end' });
-      this.deps.log({ kind: 'connection', conn: this.id, time: preciseNow(), phase: 'closed', reason: this.session.closeReason ?? 'closed', bytesFromClient: this.session.bytesFromClient, bytesFromServer: this.session.bytesToClient });
+      this.deps.log({ kind: 'connection', conn: this.id, time: preciseNow(), phase: 'closed', reason: this.session.closeReason ?? 'closed', bytesFromClient: this.session.bytesFromClient, bytesFromServer: this.session.bytesFromServer });
       this.deps.onClosed(this);
     } else if (!this.finished && this.closing && !this.finishPoll) {
       // Check again once the legs have had time to close (one poll at a time).
@@ -383,21 +406,37 @@ export class ProxyConnection {
     this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'debug', text });
   }
 
+  /** --lossless: an output's reader is behind; nothing is read from either leg until it catches up. */
+  private outputsBehind = false;
+
+  setOutputsBehind(behind: boolean): void {
+    if (this.outputsBehind === behind) return;
+    this.outputsBehind = behind;
+    for (const s of [this.client, this.server]) {
+      if (!s || s.destroyed) continue;
+      if (behind) s.pause();
+      // A leg still waiting for the other to drain stays paused: its 'drain' resumes it.
+      else if (!this.waitingForDrain(s)) s.resume();
+    }
+  }
+
+  private waitingForDrain(from: Stream): boolean {
+    const to = from === this.client ? this.server : this.client;
+    return to !== null && to.writableNeedDrain;
+  }
+
   /** Stop now (shutdown). */
   abort(): void {
     this.destroy();
   }
 }
 
-function fmtAddr(a: string | undefined): string {
-  if (!a) return '?';
-  return a.includes(':') ? `[${a}]` : a;
-}
-
 function errorText(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
+    // OpenSSL's messages end with a newline.
+    const message = e.message.trim();
+    return code && !message.includes(code) ? `${message} (${code})` : message;
   }
   return String(e);
 }

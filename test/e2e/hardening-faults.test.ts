@@ -226,8 +226,8 @@ describe('a log file that cannot be written', () => {
     try {
       assert.equal(await query(p.port, "SELECT 'through a full disk'"), 'through a full disk');
       assert.equal(await query(p.port, 'SELECT 2'), '2');
-      await waitUntil(() => /cannot write the log any more.*ENOSPC/.test(p.stderr()), 10_000, 'the warning');
-      assert.equal(p.stderr().match(/cannot write the log/g)?.length, 1, `one warning:\n${p.stderr()}`);
+      await waitUntil(() => /the text log \(--logfile \/dev\/full\): cannot write any more.*ENOSPC/.test(p.stderr()), 10_000, 'the warning');
+      assert.equal(p.stderr().match(/cannot write any more/g)?.length, 1, `one warning:\n${p.stderr()}`);
     } finally {
       await p.stop();
     }
@@ -273,9 +273,9 @@ describe('a log file that cannot be written', () => {
       const bulk = await query(p.port, "SELECT sum(length(t)) FROM (SELECT repeat('z', 300) t FROM generate_series(1, 3000)) x");
       assert.equal(bulk, '900000');
       await query(p.port, "SELECT g, repeat('q', 200) FROM generate_series(1, 5000) g");
-      await waitUntil(() => /cannot write the log any more.*(EFBIG|too large)/i.test(p.stderr()), 10_000, `the EFBIG warning (stderr: ${p.stderr()})`);
+      await waitUntil(() => /the text log \(--logfile [^)]*\): cannot write any more.*(EFBIG|too large)/i.test(p.stderr()), 10_000, `the EFBIG warning (stderr: ${p.stderr()})`);
       assert.equal(await query(p.port, "SELECT 'still forwarding'"), 'still forwarding');
-      assert.equal(p.stderr().match(/cannot write the log/g)?.length, 1, `one warning:\n${p.stderr()}`);
+      assert.equal(p.stderr().match(/cannot write any more/g)?.length, 1, `one warning:\n${p.stderr()}`);
     } finally {
       await p.stop();
       rmSync(d, { recursive: true, force: true });

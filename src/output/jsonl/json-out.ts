@@ -42,10 +42,15 @@ export class JsonOut {
     this.pos = p;
   }
 
-  /** Any text as it is, UTF-8 encoded (already JSON: JSON.stringify's output, a typed value's JSON). */
+  /**
+   * Any text as it is, UTF-8 encoded (already JSON: JSON.stringify's output, a typed value's
+   * JSON), but for the characters JSON.stringify leaves as they are that a terminal would
+   * obey (see terminalSafeJson): every JSON text this class writes passes here or is ASCII.
+   */
   utf8(s: string): void {
-    this.ensure(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    const t = terminalSafeJson(s);
+    this.ensure(t.length * 3);
+    this.pos += this.buf.write(t, this.pos, 'utf8');
   }
 
   /**
@@ -119,3 +124,18 @@ export class JsonOut {
 }
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** DEL, the C1 controls and the bidirectional overrides and isolates: JSON.stringify leaves them raw. */
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text with DEL, C1 controls (U+009B is a CSI on many terminals) and bidi overrides
+ * written as \uXXXX escapes, so that `tail -f trace.jsonl` or `jq` on a terminal cannot be
+ * driven by what a server or client sent (JSON.stringify escapes only C0 controls). Still
+ * the same JSON value: these characters can only stand inside strings.
+ */
+export function terminalSafeJson(json: string): string {
+  TERMINAL_UNSAFE.lastIndex = 0;
+  if (!TERMINAL_UNSAFE.test(json)) return json;
+  return json.replace(TERMINAL_UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}

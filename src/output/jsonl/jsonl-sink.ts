@@ -2,7 +2,7 @@ import type { Label, ProxyEvent, Sink, StatementRecord } from '../../session/eve
 import type { DecodedMessage, Span } from '../../protocol/types.js';
 import { isShared } from '../../protocol/decode-memo.js';
 import type { ByteLines } from '../byte-lines.js';
-import { JsonOut } from './json-out.js';
+import { JsonOut, terminalSafeJson } from './json-out.js';
 import { jsonBytes, jsonName, jsonNumber } from './json-value.js';
 import { writeMessageJson, writeMessageRest, writeMessageStart } from './message-json.js';
 import { JSONL_VERSION } from './schema.js';
@@ -166,6 +166,15 @@ export class JsonlSink implements Sink {
     else o.prefix = jsonBytes(c.prefix, this.opts.maxRawBytes, c.length);
     return JSON.stringify(o);
   }
+}
+
+/**
+ * The line that stands where JSON lines were dropped because the reader fell behind (see
+ * OutputTarget): `{"v":1,"type":"dropped","conn":null,…,"lines":N,"output":…,"text":…}`.
+ */
+export function jsonlDroppedLine(lines: number, output: string, time: number): string {
+  const text = `${lines} line${lines === 1 ? '' : 's'} dropped here: the reader of ${output} fell behind (pgscope never makes traffic wait for its outputs; --lossless to wait instead)`;
+  return terminalSafeJson(head('dropped', null, time) + ',"lines":' + jsonNumber(lines) + member('output', output) + member('text', text) + '}');
 }
 
 const HEAD_START = '{"v":' + JSONL_VERSION + ',"type":"';

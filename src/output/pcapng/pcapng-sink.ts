@@ -11,6 +11,7 @@ import {
   SHB_USERAPPL,
   textOption,
 } from './blocks.js';
+import { BatchFlush } from '../batch-flush.js';
 import { CLIENT_MAC, SERVER_MAC } from './packets.js';
 import { MAX_HELD, Redactor } from './redactor.js';
 import { TcpStream, type Side } from './tcp-stream.js';
@@ -18,17 +19,22 @@ import { TcpStream, type Side } from './tcp-stream.js';
 /** Wireshark decodes PostgreSQL on this port only, so every server is shown on it. */
 export const SERVER_PORT = 5432;
 
-/** Output is handed to the writer in pieces of about this size (and at every flush()). */
+/** Output is handed to the writer in pieces of about this size, or FLUSH_MS after the first block of a piece, and at every flush(). */
 const OUTPUT_CHUNK = 256 * 1024;
+/**
+ * Written at most this long after it happened, so that the file can be read while pgscope
+ * runs (tshark, Wireshark's reload) and holds everything up to then if pgscope is killed.
+ */
+const FLUSH_MS = 200;
 
 export interface PcapngOptions {
   /** --redact-passwords: secret fields (passwords, MD5 hashes, keys) overwritten with 'x'. */
   redact: boolean;
 }
 
-/** Where the file goes. `end` (optional) is called once, after the last write. */
+/** Where the file goes: `b` holds `blocks` whole blocks. `end` (optional) is called once, after the last write. */
 export interface PcapngWriter {
-  write(b: Buffer): void;
+  write(b: Buffer, blocks: number): void;
   end?(): void;
 }
 
@@ -61,6 +67,7 @@ export class PcapngSink implements Sink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closed = false;
+  private readonly batch = new BatchFlush(() => this.flush(), FLUSH_MS, OUTPUT_CHUNK);
 
   constructor(
     private readonly out: PcapngWriter,
@@ -73,6 +80,7 @@ export class PcapngSink implements Sink {
       (opts.redact ? " Passwords redacted (--redact-passwords): secret fields are overwritten with 'x' bytes." : '');
     this.put(sectionHeaderBlock([textOption(SHB_USERAPPL, 'pgscope'), textOption(OPT_COMMENT, about)]));
     this.put(interfaceDescriptionBlock(LINKTYPE_ETHERNET, [textOption(IF_NAME, 'pgscope')]));
+    this.maybeFlush();
   }
 
   write(ev: ProxyEvent): void {
@@ -101,11 +109,13 @@ export class PcapngSink implements Sink {
   }
 
   flush(): void {
+    this.batch.flushing();
     if (this.pendingBytes === 0) return;
     const b = Buffer.concat(this.pending, this.pendingBytes);
+    const blocks = this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;
-    this.out.write(b);
+    this.out.write(b, blocks);
   }
 
   close(): void {
@@ -220,9 +230,20 @@ export class PcapngSink implements Sink {
     this.pendingBytes += b.length;
   }
 
+  /** After blocks were put: written at once when a piece is full, else within FLUSH_MS. */
   private maybeFlush(): void {
-    if (this.pendingBytes >= OUTPUT_CHUNK) this.flush();
+    if (this.pendingBytes > 0) this.batch.added(this.pendingBytes);
   }
+}
+
+/**
+ * What stands where blocks were dropped because the file's reader fell behind (a FIFO read
+ * by Wireshark): an empty packet whose comment says how many blocks are missing, so the gap
+ * shows in Wireshark's packet list instead of only as TCP segments not captured.
+ */
+export function pcapngGapMarker(blocks: number, time: number): Buffer {
+  const comment = `pgscope: ${blocks} block${blocks === 1 ? '' : 's'} dropped here: the reader of this capture fell behind (pgscope never makes traffic wait for its outputs; --lossless waits instead)`;
+  return enhancedPacketBlock(0, Math.max(0, Math.round(time * 1000)), Buffer.alloc(0), [textOption(OPT_COMMENT, comment)]);
 }
 
 /** Most characters of a reason in a packet comment (a close reason may quote a long server message). */

@@ -8,6 +8,6 @@ import type { MessageDecoder } from '../decoder.js';
 export const sslRequest: MessageDecoder = {
   name: 'SSLRequest',
   decode(r) {
-    r.int32('SSL request code', 'SSL request code (1234/5679): the client asks to switch to TLS');
+    r.int32('SSL request code', 'SSL request code (1234/5679): asks the server to switch to TLS');
   },
 };

@@ -75,6 +75,7 @@ describe('pgscope (proxy): flags → Config', () => {
       '--log-certs',
       '--log-forwarded', 'raw',
       '--quit-on-hangup',
+      '--max-connections', '50',
       '--client-sslkeylogfile', 'client.keys',
       '--server-sslkeylogfile', 'server.keys',
       '--allow-self-loop',
@@ -92,6 +93,7 @@ describe('pgscope (proxy): flags → Config', () => {
       '--query-log', 'queries.log',
       '--filter', 'queries',
       '--summary',
+      '--lossless',
     ]);
     assert.deepEqual(c, {
       serverHost: 'db.internal',
@@ -110,6 +112,7 @@ describe('pgscope (proxy): flags → Config', () => {
       logCerts: true,
       logForwarded: 'raw',
       quitOnHangup: true,
+      maxConnections: 50,
       clientSslkeylogfile: 'client.keys',
       serverSslkeylogfile: 'server.keys',
       allowSelfLoop: true,
@@ -129,6 +132,7 @@ describe('pgscope (proxy): flags → Config', () => {
       queryLog: 'queries.log',
       filter: 'queries',
       summary: true,
+      lossless: true,
     } satisfies Config);
   });
 
@@ -325,7 +329,7 @@ describe('pgscope --help, --version', () => {
         '--[no-]client-deny-ssl', '--client-sslkeylogfile <path>', '--server-host <host>', '--server-delete-suffix <suffix>', '--server-connect-port <port>',
         '--server-sslmode <mode>', '--server-sslrootcert <system|path>', '--server-sslnegotiation <how>', '--server-sslkeylogfile <path>', '--log-forwarded <how>',
         '--max-value-bytes <n>', '--[no-]log-certs', '-l, --logfile <path>', '-c, --clear', '-v, --verbose', '--[no-]bw', '--send-chunking <how>',
-        '--[no-]quit-on-hangup', '--[no-]allow-self-loop', '--demo', '--[no-]override-auth', '--server-channel-binding <mode>', '--[no-]redact-passwords',
+        '--[no-]quit-on-hangup', '--max-connections <n>', '--[no-]allow-self-loop', '--demo', '--[no-]override-auth', '--server-channel-binding <mode>', '--[no-]redact-passwords',
         '--[no-]client-ca', '--ca-dir <path>', '--jsonl <path>', '--pcap <path>', '--query-log <path>', '--filter <expr>', '--[no-]summary',
         '--version', '-h, --help',
       ]) {

@@ -31,6 +31,7 @@ describe('DEFAULTS', () => {
       logCerts: false,
       logForwarded: 'annotated',
       quitOnHangup: false,
+      maxConnections: null,
       clientSslkeylogfile: null,
       serverSslkeylogfile: null,
       allowSelfLoop: false,
@@ -50,6 +51,7 @@ describe('DEFAULTS', () => {
       queryLog: null,
       filter: null,
       summary: false,
+      lossless: false,
     } satisfies Config);
   });
 

@@ -10,7 +10,7 @@ const text = (b: Buffer) => annotate('frontend', b, {}, 'startup');
 describe('SSLRequest', () => {
   it('decodes the request code', () => {
     const b = startupPacket(int32(80877103));
-    assert.equal(text(b), lines(raw`"\x00\x00\x00\x08" = 8 bytes "\x04\xd2\x16/" = SSL request code (1234/5679): the client asks to switch to TLS`));
+    assert.equal(text(b), lines(raw`"\x00\x00\x00\x08" = 8 bytes "\x04\xd2\x16/" = SSL request code (1234/5679): asks the server to switch to TLS`));
     const m = one(b);
     assert.equal(m.name, 'SSLRequest');
     assert.equal(m.error, undefined);

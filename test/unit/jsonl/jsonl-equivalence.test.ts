@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonlSink, type JsonlOptions } from '../../../src/output/jsonl/jsonl-sink.js';
 import { jsonBytesText, writeJsonValue } from '../../../src/output/jsonl/json-value.js';
-import { JsonOut } from '../../../src/output/jsonl/json-out.js';
+import { JsonOut, terminalSafeJson } from '../../../src/output/jsonl/json-out.js';
 import { ByteLines } from '../../../src/output/byte-lines.js';
-import { LineWriter } from '../../../src/output/line-writer.js';
+import type { LineWriter } from '../../../src/output/line-writer.js';
 import { epochMicros, isoMicros } from '../../../src/output/time.js';
 import { Conversation } from '../../../src/protocol/conversation.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
@@ -29,12 +29,16 @@ function jsonValueText(v: unknown, maxBytes: number, fullLength?: number): strin
   return out.buf.toString('utf8', 0, out.pos);
 }
 
+/**
+ * The reference's lines as JSON.stringify made them, with the one change since: DEL, C1
+ * controls and bidi overrides written as \u escapes (terminalSafeJson). Not through a
+ * LineWriter, whose terminal escapes are for text, not JSON.
+ */
 function render(make: (lines: LineWriter) => { write(ev: ProxyEvent): void }, events: ProxyEvent[]): string {
   let text = '';
-  const lines = new LineWriter((t) => (text += t), 50, 1 << 30);
+  const lines = { line: (t: string) => (text += terminalSafeJson(t) + '\n'), flush: () => {} } as unknown as LineWriter;
   const sink = make(lines);
   for (const ev of events) sink.write(ev);
-  lines.flush();
   return text;
 }
 

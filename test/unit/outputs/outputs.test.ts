@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEFAULTS, type Config } from '../../../src/config.js';
-import { openLogfile } from '../../../src/net/run.js';
-import { openOutputs } from '../../../src/output/outputs.js';
+import { ConfigError, DEFAULTS, type Config } from '../../../src/config.js';
+import { openOutputs, type Outputs } from '../../../src/output/outputs.js';
 import { transcriptLines } from '../../../src/output/transcript.js';
 import { Conversation } from '../../../src/protocol/conversation.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
 import type { Label, ProxyEvent, StatementRecord } from '../../../src/session/events.js';
 import * as s from '../statements/script.js';
-import { closeSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgscope-outputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,18 +107,56 @@ describe('the transcript with redaction', () => {
 });
 
 describe('output files', () => {
-  it('a new --logfile is 0600; an existing one keeps its mode and is appended to', () => {
+  const logOf = (path: string, clear: boolean): Outputs => openOutputs({ ...DEFAULTS, logfile: path, clearLogfile: clear }, { warn: () => {} });
+
+  it('a new --logfile is 0600; an existing one is made 0600 and appended to (cleared with -c)', async () => {
     const p = file('new.log');
-    closeSync(openLogfile(p, false));
+    await logOf(p, false).close();
     assert.equal(statSync(p).mode & 0o777, 0o600 & ~process.umask());
     const q = file('old.log');
     writeFileSync(q, 'before\n');
     chmodSync(q, 0o644);
-    const fd = openLogfile(q, false);
-    writeFileSync(fd, 'after\n');
-    closeSync(fd);
-    assert.equal(lstatSync(q).mode & 0o777, 0o644);
+    const o = logOf(q, false);
+    o.status('after');
+    await o.close();
+    assert.equal(lstatSync(q).mode & 0o777, 0o600);
     assert.equal(readFileSync(q, 'utf8'), 'before\nafter\n');
+    const c = logOf(q, true);
+    c.status('only this');
+    await c.close();
+    assert.equal(readFileSync(q, 'utf8'), 'only this\n');
+  });
+
+  it('--logfile through a symbolic link is refused, with or without -c, and the target is untouched', () => {
+    const target = file('target.txt');
+    writeFileSync(target, 'precious\n');
+    chmodSync(target, 0o644);
+    const link = file('link.log');
+    symlinkSync(target, link);
+    for (const clear of [false, true]) {
+      assert.throws(() => logOf(link, clear), (e: Error) => e instanceof ConfigError && /--logfile: cannot open .*symbolic link/.test(e.message));
+    }
+    assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+    assert.equal(statSync(target).mode & 0o777, 0o644);
+  });
+
+  it('two outputs on one file are refused before either is opened: same path, another spelling, a hard link', () => {
+    const p = file('same.out');
+    writeFileSync(p, 'keep\n');
+    const hard = file('hard.out');
+    linkSync(p, hard);
+    const spelled = join(dir, '.', basename(p));
+    const cases: Partial<Config>[] = [
+      { jsonl: p, pcap: p },
+      { logfile: p, queryLog: spelled },
+      { logfile: p, jsonl: hard },
+    ];
+    for (const c of cases) {
+      assert.throws(() => openOutputs({ ...DEFAULTS, ...c }, { warn: () => {} }), (e: Error) => e instanceof ConfigError && /name the same file/.test(e.message), JSON.stringify(c));
+    }
+    assert.equal(readFileSync(p, 'utf8'), 'keep\n', 'nothing truncated');
+    // /dev/null may take several outputs.
+    void openOutputs({ ...DEFAULTS, jsonl: '/dev/null', pcap: '/dev/null' }, { warn: () => {} }).close();
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../../src/config.js';
-import { OutputFile } from '../../../src/output/output-file.js';
+import { OutputTarget } from '../../../src/output/output-target.js';
 import { PcapngSink } from '../../../src/output/pcapng/index.js';
 import { closed, opened, serverConnected, wire } from './events.js';
 import { ACK, FIN, followStreams, memoryWriter, PSH, readBlocks, readPackets, SYN } from './read-pcapng.js';
@@ -198,15 +198,15 @@ test('output is buffered until flush(); close() ends open connections, flushes o
   assert.equal(packets.at(-1)!.micros, micros(T0 + 7), 'closed at the last time seen');
 });
 
-test('over an OutputFile: a 0600 file, truncating, even when it existed 0644; a symlink or a bad path is a ConfigError naming the path', () => {
+test('over an OutputTarget: a 0600 file, truncating, even when it existed 0644; a symlink or a bad path is a ConfigError naming the path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-pcapng-'));
   try {
     const path = join(dir, 'trace.pcapng');
     writeFileSync(path, 'old');
     chmodSync(path, 0o644);
     for (let i = 0; i < 2; i++) {
-      const f = OutputFile.open('--pcap', path, () => {});
-      const sink = new PcapngSink({ write: (b) => f.writeBytes(b), end: () => f.close() }, { redact: false });
+      const f = OutputTarget.openPath('--pcap', path, false, { unit: 'block', warn: () => {} });
+      const sink = new PcapngSink({ write: (b, n) => f.write(b, n), end: () => f.close() }, { redact: false });
       sink.write(opened(1, T0, { address: '127.0.0.1', port: 40000 }));
       sink.write(serverConnected(1, T0, { address: '127.0.0.1', port: 5432 }));
       sink.write(wire(1, T0, 'frontend', 0, Buffer.from('x'.repeat(i + 1))));
@@ -217,12 +217,12 @@ test('over an OutputFile: a 0600 file, truncating, even when it existed 0644; a 
     assert.equal(streams.length, 1, 'the second run replaced the first');
     assert.equal(streams[0]!.fromClient.toString(), 'xx');
     const bad = join(dir, 'missing', 'trace.pcapng');
-    assert.throws(() => OutputFile.open('--pcap', bad, () => {}), (e: Error) => e instanceof ConfigError && e.message.includes(bad));
+    assert.throws(() => OutputTarget.openPath('--pcap', bad, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof ConfigError && e.message.includes(bad));
     const target = join(dir, 'elsewhere');
     writeFileSync(target, 'keep');
     const link = join(dir, 'link.pcapng');
     symlinkSync(target, link);
-    assert.throws(() => OutputFile.open('--pcap', link, () => {}), (e: Error) => e instanceof ConfigError && e.message.includes(link) && /symbolic link/.test(e.message));
+    assert.throws(() => OutputTarget.openPath('--pcap', link, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof ConfigError && e.message.includes(link) && /symbolic link/.test(e.message));
     assert.equal(readFileSync(target, 'utf8'), 'keep', 'the link target is untouched');
   } finally {
     rmSync(dir, { recursive: true, force: true });

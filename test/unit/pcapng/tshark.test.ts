@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { OutputFile } from '../../../src/output/output-file.js';
+import { OutputTarget } from '../../../src/output/output-target.js';
 import { PcapngSink } from '../../../src/output/pcapng/index.js';
 import { valueOf } from '../../../src/protocol/conversation.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
@@ -28,8 +28,8 @@ const T0 = 1_700_000_000_000.25;
 
 /** Several conversations' events merged in time order, as the proxy would deliver them. */
 function capture(file: string, redact: boolean, runs: ProxyEvent[][]): void {
-  const f = OutputFile.open('--pcap', file, (t) => assert.fail(t));
-  const sink = new PcapngSink({ write: (b) => f.writeBytes(b), end: () => f.close() }, { redact });
+  const f = OutputTarget.openPath('--pcap', file, false, { unit: 'block', warn: (t) => assert.fail(t) });
+  const sink = new PcapngSink({ write: (b, n) => f.write(b, n), end: () => f.close() }, { redact });
   const all = runs.flat().sort((a, b) => a.time - b.time); // stable: codec before wire stays
   for (const ev of all) sink.write(ev);
   sink.close();

@@ -175,7 +175,7 @@ describe('Session', () => {
   it('gives up on a client that does not finish its startup in time, but not once forwarding', () => {
     const slow = new Session(1, settings(), new CancelRegistry());
     slow.handle({ type: 'client-data', bytes: STARTUP.subarray(0, 5) });
-    const a = slow.handle({ type: 'setup-timeout', seconds: 60 });
+    const a = slow.handle({ type: 'timer', name: 'setup' });
     assert.ok(a.some((x) => x.type === 'close'));
     assert.match(logText(a), /did not finish its startup within 60 s/);
     assert.match(logText(a), /ended in the middle of a startup packet from the client at offset 0 \(5 of its 32 bytes received\); those bytes were not forwarded/);
@@ -183,7 +183,7 @@ describe('Session', () => {
     const busy = new Session(2, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), new CancelRegistry());
     busy.handle({ type: 'client-data', bytes: STARTUP });
     busy.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
-    assert.deepEqual(busy.handle({ type: 'setup-timeout', seconds: 60 }), []);
+    assert.deepEqual(busy.handle({ type: 'timer', name: 'setup' }), []);
   });
 
   it('says so when a connection ends inside a message', () => {
