@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The compiled CLI lives in dist/ (built by `npm run build`, which `npm ci` runs through `prepare`).
-import { main } from '../dist/cli.js';
+import { main } from '../dist/app/cli.js';
 
 // Output piped into a program that stops reading (pgscope --help | head -1): stop quietly,
 // as a command killed by SIGPIPE would, instead of crashing with a stack trace.

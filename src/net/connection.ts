@@ -1,36 +1,25 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { CancelRegistry } from '../session/cancel-registry.js';
-import { preciseNow } from '../session/clock.js';
-import type { ProxyEvent, TlsInfo } from '../session/events.js';
+import type { ProxyEvent } from '../session/events.js';
 import { Session, type SessionAction, type SessionInput, type SessionSettings, type TimerName } from '../session/session.js';
-import { describeCertificate } from '../tls/describe-cert.js';
 import type { KeyLogWriter } from '../tls/keylog.js';
-import { serverTlsOptions, verifyServerCertificate, type ServerTlsPolicy } from '../tls/server-leg.js';
+import type { ServerTlsPolicy } from '../tls/server-leg.js';
 import type { ClientTlsContexts } from './client-tls.js';
-
-/**
- * How many bytes each socket buffers for writing before write() says "full" and pgscope
- * pauses the other leg (Node's default is 16 KiB). Bulk traffic (COPY, large results) arrives
- * as 16 KiB TLS records: with the default, nearly every chunk filled the buffer, so reading
- * paused and resumed once per chunk. 256 KiB per leg keeps bulk transfers flowing and memory
- * bounded (two legs per connection).
- */
-export const SOCKET_BUFFER_BYTES = 256 * 1024;
-/** TLSSocket takes `highWaterMark` (Node 20) though its option types do not list it. */
-const BUFFER_OPTION = { highWaterMark: SOCKET_BUFFER_BYTES } as object;
-
+import { errorText } from './error-text.js';
+import { endGracefully } from './end-gracefully.js';
+import { acceptClientTls, BUFFER_OPTION, connectServerTls } from './tls-legs.js';
 
 export interface ConnectionDeps {
   settings: SessionSettings;
   cancels: CancelRegistry;
+  /** Where the session's events go (the outputs, startProxy's listeners). */
   log: (ev: ProxyEvent) => void;
   clientTls: ClientTlsContexts;
   serverPolicy: ServerTlsPolicy;
   sendChunking: 'whole' | 'byte';
   clientKeylog: KeyLogWriter | null;
   serverKeylog: KeyLogWriter | null;
-  logCerts: boolean;
   /** Resolves to a refusal message when host:port is pgscope's own listening address. */
   selfLoopCheck: (host: string, port: number) => Promise<string | null>;
   onClosed: (conn: ProxyConnection) => void;
@@ -38,13 +27,14 @@ export interface ConnectionDeps {
 
 type Stream = net.Socket | tls.TLSSocket;
 
-/** How long a closing leg may take to flush before it is destroyed. */
-const CLOSE_GRACE_MS = 2000;
+/** How often a closing connection checks whether both legs are gone. */
+const FINISH_POLL_MS = 50;
 
 /**
  * The I/O shell of one proxied connection: it owns the two sockets (and their TLS
- * layers), turns socket events into Session inputs, and carries out the Session's
- * actions. All decisions are the Session's. Any failure here ends this connection only.
+ * layers), turns socket facts into Session inputs, and carries out the Session's actions
+ * as soon as the session decides them. All decisions, and every event, are the Session's.
+ * Any failure here ends this connection only.
  */
 export class ProxyConnection {
   readonly session: Session;
@@ -56,6 +46,9 @@ export class ProxyConnection {
   /** The session's timers (set-timer / clear-timer), all cleared when the connection finishes. */
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private finishPoll: NodeJS.Timeout | null = null;
+  /** --lossless: an output's reader is behind; nothing is read from either leg until it catches up. */
+  private outputsBehind = false;
+  private readonly perform = (a: SessionAction): void => this.apply(a);
 
   constructor(
     readonly id: number,
@@ -71,6 +64,26 @@ export class ProxyConnection {
 
   // --- wiring --------------------------------------------------------------------
 
+  private clientError: string | undefined;
+  private serverError: string | undefined;
+  private readonly onClientData = (d: Buffer): void => this.input({ type: 'client-data', bytes: d });
+  private readonly onClientError = (e: Error): void => {
+    this.clientError = errorText(e);
+  };
+  private readonly onClientClose = (): void => {
+    this.maybeFinished();
+    this.input({ type: 'client-closed', ...(this.clientError ? { error: this.clientError } : {}) });
+  };
+  private readonly onServerData = (d: Buffer): void => this.input({ type: 'server-data', bytes: d });
+  private readonly onServerError = (e: Error): void => {
+    this.serverError = errorText(e);
+  };
+  private readonly onServerClose = (): void => {
+    this.maybeFinished();
+    if (!this.serverConnected) this.input({ type: 'server-connect-failed', error: this.serverError ?? 'connection closed' });
+    else this.input({ type: 'server-closed', ...(this.serverError ? { error: this.serverError } : {}) });
+  };
+
   private attachClient(s: Stream): void {
     s.on('data', this.onClientData);
     s.on('error', this.onClientError);
@@ -82,36 +95,6 @@ export class ProxyConnection {
     s.off('error', this.onClientError);
     s.off('close', this.onClientClose);
   }
-
-  private clientError: string | undefined;
-  private readonly onClientData = (d: Buffer): void => this.data('client-data', d);
-  private readonly onClientError = (e: Error): void => {
-    this.clientError = errorText(e);
-  };
-  private readonly onClientClose = (): void => {
-    this.legClosed();
-    this.input({ type: 'client-closed', ...(this.clientError ? { error: this.clientError } : {}) });
-  };
-
-  private serverError: string | undefined;
-  private readonly onServerData = (d: Buffer): void => this.data('server-data', d);
-
-  /** Bytes from either leg. Forward first, decode and log after: a round trip waits for the write only. */
-  private data(type: 'client-data' | 'server-data', bytes: Buffer): void {
-    const [to, from] = type === 'client-data' ? [this.server, this.client] : [this.client, this.server];
-    if (this.session.forwardsAsIs && to && !this.finished) {
-      this.write(to, from, bytes, true);
-      this.input({ type, bytes, sent: true });
-    } else this.input({ type, bytes });
-  }
-  private readonly onServerError = (e: Error): void => {
-    this.serverError = errorText(e);
-  };
-  private readonly onServerClose = (): void => {
-    this.legClosed();
-    if (!this.serverConnected) this.input({ type: 'server-connect-failed', error: this.serverError ?? 'connection closed' });
-    else this.input({ type: 'server-closed', ...(this.serverError ? { error: this.serverError } : {}) });
-  };
 
   private attachServer(s: Stream): void {
     s.on('data', this.onServerData);
@@ -128,47 +111,52 @@ export class ProxyConnection {
   // --- session loop --------------------------------------------------------------
 
   private input(i: SessionInput): void {
-    if (this.finished) return;
+    if (this.finished && i.type !== 'ended') return;
     try {
-      this.apply(this.session.handle(i));
+      this.session.step(i, this.perform);
     } catch (e) {
       // A bug must cost one connection, never the process.
-      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'error', text: `internal error, closing this connection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
+      try {
+        this.session.step({ type: 'internal-error', error: e instanceof Error ? (e.stack ?? e.message) : String(e) }, this.perform);
+      } catch {
+        /* the session cannot even say so */
+      }
       this.destroy();
     }
   }
 
-  private apply(actions: SessionAction[]): void {
-    for (const a of actions) {
-      switch (a.type) {
-        case 'log':
-          this.deps.log(a.event);
-          break;
-        case 'send-client':
-          this.write(this.client, this.server, a.bytes, a.forwarded);
-          break;
-        case 'send-server':
-          if (this.server) this.write(this.server, this.client, a.bytes, a.forwarded);
-          break;
-        case 'start-client-tls':
-          this.startClientTls(a.initial, a.direct);
-          break;
-        case 'connect-server':
-          void this.connectServer(a.host, a.port);
-          break;
-        case 'start-server-tls':
-          this.startServerTls(a.host, a.alpn);
-          break;
-        case 'set-timer':
-          this.setTimer(a.name, a.ms);
-          break;
-        case 'clear-timer':
-          this.clearTimer(a.name);
-          break;
-        case 'close':
-          this.close();
-          break;
-      }
+  private apply(a: SessionAction): void {
+    switch (a.type) {
+      case 'log':
+        this.deps.log(a.event);
+        return;
+      case 'send-client':
+        this.write(this.client, this.server, a.bytes, a.forwarded);
+        return;
+      case 'send-server':
+        if (this.server) this.write(this.server, this.client, a.bytes, a.forwarded);
+        return;
+      case 'start-client-tls':
+        this.startClientTls(a.initial, a.direct);
+        return;
+      case 'connect-server':
+        void this.connectServer(a.host, a.port);
+        return;
+      case 'start-server-tls':
+        this.startServerTls(a.host, a.alpn);
+        return;
+      case 'set-timer':
+        this.setTimer(a.name, a.ms);
+        return;
+      case 'clear-timer':
+        this.clearTimer(a.name);
+        return;
+      case 'close':
+        this.close();
+        return;
+      case 'reset':
+        this.reset();
+        return;
     }
   }
 
@@ -203,8 +191,7 @@ export class ProxyConnection {
       ok = to.write(bytes);
     }
     if (!ok && from && !from.isPaused()) {
-      const [full, other] = to === this.client ? ['client', 'server'] : ['server', 'client'];
-      this.debug(`the ${full} leg is full: reading from the ${other} paused until it drains`);
+      this.input({ type: 'backpressure', full: to === this.client ? 'client' : 'server' });
       from.pause();
       to.once('drain', () => {
         if (!from.destroyed && !this.outputsBehind) from.resume();
@@ -212,67 +199,29 @@ export class ProxyConnection {
     }
   }
 
-  // --- TLS -----------------------------------------------------------------------
+  // --- the server and TLS ------------------------------------------------------------
 
   private startClientTls(initial: Buffer, direct: boolean): void {
-    const raw = this.client;
+    const raw = this.client as net.Socket;
     this.detachClient(raw);
-    raw.pause();
-    if (initial.length) raw.unshift(initial);
-    const contexts = this.deps.clientTls;
-    const t = new tls.TLSSocket(raw as net.Socket, {
-      isServer: true,
-      ...BUFFER_OPTION,
-      secureContext: contexts.defaultContext,
-      SNICallback: (name, cb) => {
-        contexts.contextFor(name).then(
-          (ctx) => cb(null, ctx),
-          (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
-        );
+    const t = acceptClientTls(raw, initial, this.deps.clientTls, this.deps.clientKeylog, {
+      secure: (info) => {
+        this.attachClient(t);
+        this.input({ type: 'client-tls-ready', info });
+        if (this.deps.settings.logCerts) {
+          this.deps.clientTls.pemFor(info.sni).then(
+            (pem) => this.input({ type: 'client-certificate', pem }),
+            (e: unknown) => this.input({ type: 'client-certificate', pem: null, error: errorText(e) }),
+          );
+        }
       },
-      // PostgreSQL 17 accepts ALPN "postgresql" only; a client offering something else
-      // gets the no_application_protocol alert, as from a real server.
-      ALPNCallback: ({ protocols }) => (protocols.includes('postgresql') ? 'postgresql' : undefined),
+      failed: (error, certificateSent) => {
+        // The session says what happened (a client that rejected pgscope's certificate gets the ways through).
+        if (!this.closing) this.input({ type: 'client-tls-failed', error, direct, certificateSent });
+        this.destroy();
+      },
     });
     this.client = t;
-    if (this.deps.clientKeylog) {
-      const kl = this.deps.clientKeylog;
-      t.on('keylog', (line) => kl.write(line));
-    }
-    let secured = false;
-    t.on('secure', () => {
-      secured = true;
-      const info: TlsInfo = { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: (t as tls.TLSSocket & { servername?: string | false }).servername || null, alpn: t.alpnProtocol || null };
-      if (this.deps.logCerts) void this.logClientCert(info.sni);
-      this.attachClient(t);
-      this.input({ type: 'client-tls-ready', info });
-    });
-    // Whether pgscope's first flight (ServerHello … its certificate) went out: a client that
-    // hangs up after it without an alert (node-postgres with ssl: true) most likely refused it.
-    const wroteBefore = raw.bytesWritten;
-    let failedOnce = false;
-    const failed = (e: Error | null): void => {
-      if (secured || failedOnce) return;
-      failedOnce = true;
-      // The session says what happened (a client that rejected pgscope's certificate gets the ways through).
-      if (!this.closing) this.input({ type: 'client-tls-failed', error: e ? errorText(e) : null, direct, certificateSent: raw.bytesWritten > wroteBefore });
-      this.destroy();
-    };
-    t.once('error', failed);
-    t.once('close', () => failed(null));
-    // No raw.resume(): the TLS socket now owns the handle and reads the unshifted bytes
-    // (direct TLS's ClientHello) from raw's buffer on the next tick. Resuming raw here, inside
-    // its own 'data' event, would let its flow loop emit those bytes to no listener: lost,
-    // and the handshake would hang.
-  }
-
-  private async logClientCert(sni: string | null): Promise<void> {
-    try {
-      const pem = await this.deps.clientTls.pemFor(sni);
-      for (const line of describeCertificate(pem)) this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: `client-leg certificate: ${line}` });
-    } catch (e) {
-      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'warn', text: `cannot describe the client-leg certificate: ${errorText(e)}` });
-    }
   }
 
   private async connectServer(host: string, port: number): Promise<void> {
@@ -283,7 +232,6 @@ export class ProxyConnection {
       this.input({ type: 'server-connect-failed', error: refusal });
       return;
     }
-    this.debug(`opening a TCP connection to ${host}:${port}`);
     const s = net.connect({ host, port, ...BUFFER_OPTION });
     this.server = s;
     s.setNoDelay(true);
@@ -295,48 +243,17 @@ export class ProxyConnection {
   }
 
   private startServerTls(host: string, alpn: boolean): void {
-    const raw = this.server;
+    const raw = this.server as net.Socket | null;
     if (!raw) return;
     this.detachServer(raw);
-    const policy = this.deps.serverPolicy;
-    const t = tls.connect({ ...serverTlsOptions(policy, host, alpn), ...BUFFER_OPTION, socket: raw as net.Socket });
+    const t = connectServerTls(raw, host, alpn, this.deps.serverPolicy, this.deps.serverKeylog, {
+      secure: (info, certificate) => {
+        this.attachServer(t);
+        this.input({ type: 'server-tls-ready', info, certificate });
+      },
+      failed: (error, certificate) => this.input({ type: 'server-tls-failed', error, certificate }),
+    });
     this.server = t;
-    if (this.deps.serverKeylog) {
-      const kl = this.deps.serverKeylog;
-      t.on('keylog', (line) => kl.write(line));
-    }
-    let secured = false;
-    t.once('secureConnect', () => {
-      secured = true;
-      const problem = verifyServerCertificate(policy, t, host);
-      if (this.deps.logCerts) {
-        try {
-          const cert = t.getPeerCertificate(true);
-          if (cert && cert.raw) for (const line of describeCertificate(cert.raw)) this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: `server certificate: ${line}` });
-        } catch (e) {
-          this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'warn', text: `cannot describe the server certificate: ${errorText(e)}` });
-        }
-      }
-      if (problem) {
-        this.input({ type: 'server-tls-failed', error: problem });
-        t.destroy();
-        return;
-      }
-      this.attachServer(t);
-      let certificate: Buffer | null = null;
-      try {
-        certificate = t.getPeerCertificate()?.raw ?? null;
-      } catch {
-        certificate = null;
-      }
-      this.input({ type: 'server-tls-ready', info: { protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null, sni: null, alpn: t.alpnProtocol || null }, certificate });
-    });
-    t.once('error', (e) => {
-      if (!secured) this.input({ type: 'server-tls-failed', error: describeServerTlsError(e, alpn) });
-    });
-    t.once('close', () => {
-      if (!secured) this.input({ type: 'server-tls-failed', error: 'the server closed the connection during the TLS handshake' + (alpn ? ' (servers before PostgreSQL 17 do not accept direct TLS: try --server-sslnegotiation postgres)' : '') });
-    });
   }
 
   // --- closing -------------------------------------------------------------------
@@ -344,39 +261,26 @@ export class ProxyConnection {
   private close(): void {
     if (this.closing) return;
     this.closing = true;
-    for (const s of [this.client, this.server]) if (s && !s.destroyed) this.endGracefully(s);
+    for (const s of [this.client, this.server]) if (s && !s.destroyed) endGracefully(s);
     this.maybeFinished();
   }
 
-  /**
-   * End a leg without losing what is still queued for it: after end(), the socket is
-   * destroyed only once a grace period passes with nothing left to write, or with no
-   * progress (a peer that stopped reading), never while a slow reader is still draining.
-   */
-  private endGracefully(s: Stream): void {
-    s.end();
-    let last = s.writableLength;
-    const tick = (): void => {
-      if (s.destroyed) return;
-      const pending = s.writableLength;
-      if (pending > 0 && pending < last) {
-        last = pending;
-        setTimeout(tick, CLOSE_GRACE_MS).unref();
-        return;
-      }
+  /** Both legs at once, with a TCP reset where there is a TCP socket underneath. */
+  private reset(): void {
+    this.closing = true;
+    for (const s of [this.client, this.server]) {
+      if (!s || s.destroyed) continue;
+      const tcp = (s as tls.TLSSocket & { _parent?: net.Socket })._parent ?? s;
+      if (typeof (tcp as net.Socket).resetAndDestroy === 'function' && !tcp.destroyed) (tcp as net.Socket).resetAndDestroy();
       s.destroy();
-    };
-    setTimeout(tick, CLOSE_GRACE_MS).unref();
+    }
+    this.maybeFinished();
   }
 
   private destroy(): void {
     this.closing = true;
     this.client.destroy();
     this.server?.destroy();
-    this.maybeFinished();
-  }
-
-  private legClosed(): void {
     this.maybeFinished();
   }
 
@@ -387,27 +291,17 @@ export class ProxyConnection {
       this.finished = true;
       for (const t of this.timers.values()) clearTimeout(t);
       this.timers.clear();
-      // However it ended (even destroyed after an internal error), its keys cancel nothing now.
-      this.deps.cancels.forget(this.id);
-      this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'info', text: 'connection end' });
-      this.deps.log({ kind: 'connection', conn: this.id, time: preciseNow(), phase: 'closed', reason: this.session.closeReason ?? 'closed', bytesFromClient: this.session.bytesFromClient, bytesFromServer: this.session.bytesFromServer });
+      this.input({ type: 'ended' });
       this.deps.onClosed(this);
     } else if (!this.finished && this.closing && !this.finishPoll) {
       // Check again once the legs have had time to close (one poll at a time).
       this.finishPoll = setTimeout(() => {
         this.finishPoll = null;
         this.maybeFinished();
-      }, 50);
+      }, FINISH_POLL_MS);
       this.finishPoll.unref();
     }
   }
-
-  private debug(text: string): void {
-    this.deps.log({ kind: 'status', conn: this.id, time: preciseNow(), level: 'debug', text });
-  }
-
-  /** --lossless: an output's reader is behind; nothing is read from either leg until it catches up. */
-  private outputsBehind = false;
 
   setOutputsBehind(behind: boolean): void {
     if (this.outputsBehind === behind) return;
@@ -429,22 +323,4 @@ export class ProxyConnection {
   abort(): void {
     this.destroy();
   }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // OpenSSL's messages end with a newline.
-    const message = e.message.trim();
-    return code && !message.includes(code) ? `${message} (${code})` : message;
-  }
-  return String(e);
-}
-
-function describeServerTlsError(e: Error, direct: boolean): string {
-  const text = errorText(e);
-  if (direct && /ECONNRESET|wrong version|packet length|EPIPE|unexpected eof/i.test(text)) {
-    return `${text} (servers before PostgreSQL 17 do not accept direct TLS: try --server-sslnegotiation postgres)`;
-  }
-  return text;
 }

@@ -1,6 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync, type Stats } from 'node:fs';
 import net from 'node:net';
-import { ConfigError } from '../config.js';
+import { OutputSetupError } from './output-setup-error.js';
 
 /**
  * Where one output's bytes go (a file, a FIFO, a terminal, standard output or error), written
@@ -94,7 +94,7 @@ export class OutputTarget {
    * traffic: an existing regular file is made owner-only too), never through a symbolic
    * link (one planted in /tmp could send the traffic elsewhere). A FIFO or a device is the
    * user's choice, used as is. "-" is standard output. An error opening it is a mistake in
-   * the command line (ConfigError).
+   * the command line (OutputSetupError).
    */
   static openPath(flag: string, path: string, append: boolean, opts: Omit<OutputTargetOptions, 'label'> & { label?: string }): OutputTarget {
     const label = opts.label ?? `${flag} ${path}`;
@@ -118,7 +118,7 @@ export class OutputTarget {
       }
       const err = e as NodeJS.ErrnoException;
       const why = err.code === 'ELOOP' ? 'it is a symbolic link (refused: outputs hold decrypted traffic)' : err instanceof Error ? err.message : String(e);
-      throw new ConfigError(`${flag}: cannot open "${path}": ${why}`);
+      throw new OutputSetupError(`${flag}: cannot open "${path}": ${why}`);
     }
   }
 

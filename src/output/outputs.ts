@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type Config } from '../config.js';
+import { OutputSetupError } from './output-setup-error.js';
 import type { ProxyEvent, Sink } from '../session/events.js';
 import { filterSink, parseFilter } from './filter/filter.js';
 import { jsonlDroppedLine, JsonlSink } from './jsonl/jsonl-sink.js';
@@ -10,7 +10,6 @@ import { OutputTarget, type DropCount, type OutputTargetOptions } from './output
 import { PcapngSink } from './pcapng/index.js';
 import { pcapngGapMarker } from './pcapng/pcapng-sink.js';
 import { QueryLogSink } from './query-log/index.js';
-import { StatementStage } from './statement-stage.js';
 import { COLOUR, MONOCHROME } from './style.js';
 import { SummarySink } from './summary/index.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -50,12 +49,36 @@ export interface Outputs {
   dropped(): DropCount[];
   /** Sessions must emit 'wire' events. */
   readonly wire: boolean;
+  /** What the sessions' statement analysis must do for these outputs (null: none at all). */
+  readonly statements: { redact: boolean; typed: boolean; records: boolean } | null;
   /** Some output shows forwarded messages; when none does, sessions decode only what they need themselves. */
   readonly showsMessages: boolean;
   /** Where the text log goes: --logfile, standard output, or standard error when another output took standard output. */
   readonly textLogTarget: 'logfile' | 'stdout' | 'stderr';
   /** What --filter keeps (its canonical form), or null. */
   readonly filterDescription: string | null;
+}
+
+/**
+ * What the outputs are asked for: the flags of the same names (the app's Config has them
+ * all; a startProxy() caller may give only these).
+ */
+export interface OutputsConfig {
+  /** --log-forwarded: how the text log shows forwarded messages. */
+  logForwarded: 'none' | 'raw' | 'annotated';
+  maxValueBytes: number;
+  verbose: boolean;
+  redactPasswords: boolean;
+  colour: boolean;
+  /** -l/--logfile and -c/--clear. */
+  logfile: string | null;
+  clearLogfile: boolean;
+  jsonl: string | null;
+  pcap: string | null;
+  queryLog: string | null;
+  filter: string | null;
+  summary: boolean;
+  lossless: boolean;
 }
 
 export interface OutputOptions {
@@ -71,7 +94,7 @@ export interface OutputOptions {
   queueLimit?: number;
 }
 
-export function openOutputs(config: Config, opts: OutputOptions = {}): Outputs {
+export function openOutputs(config: OutputsConfig, opts: OutputOptions = {}): Outputs {
   checkDistinctOutputs(config);
   // Already checked by validateConfig: a bad expression never gets this far.
   const filter = config.filter === null ? null : parseFilter(config.filter);
@@ -164,14 +187,14 @@ export function openOutputs(config: Config, opts: OutputOptions = {}): Outputs {
       }
     }
   };
-  // The statement stage runs only for what needs it: typed values for the annotated log
-  // and JSON lines; statement records for the query log, JSON lines and the summary; and
-  // with --redact-passwords, marking SQL that carries a password (and its parameters)
-  // secret, whatever else is on. --pcap, the raw log or no log at all need none of it.
+  // Statement analysis (in each session) only for what needs it: typed values for the
+  // annotated log and JSON lines; statement records for the query log, JSON lines and the
+  // summary; and with --redact-passwords, marking SQL that carries a password (and its
+  // parameters) secret, whatever else is on. --pcap, the raw log or no log need none of it.
   const typed = config.logForwarded === 'annotated' || config.jsonl !== null;
   const records = config.jsonl !== null || config.queryLog !== null || summary !== null;
-  const stage = typed || records || config.redactPasswords ? new StatementStage(fanOut, { redact: config.redactPasswords, typed, records, warn }) : null;
-  const log = stage ? (ev: ProxyEvent): void => stage.write(ev) : fanOut;
+  const statements = typed || records || config.redactPasswords ? { redact: config.redactPasswords, typed, records } : null;
+  const log = fanOut;
 
   const flush = (): void => {
     for (const n of sinks) {
@@ -236,6 +259,7 @@ export function openOutputs(config: Config, opts: OutputOptions = {}): Outputs {
     },
     dropped,
     wire: config.pcap !== null,
+    statements,
     showsMessages: showsMessages(config),
     textLogTarget: where,
     filterDescription: filter ? filter.canonical : null,
@@ -261,18 +285,18 @@ function named(name: string, sink: Sink): Named {
 }
 
 /** --jsonl - and --query-log - take standard output; the text log then goes to standard error. */
-export function textLogTarget(config: Config): 'logfile' | 'stdout' | 'stderr' {
+export function textLogTarget(config: OutputsConfig): 'logfile' | 'stdout' | 'stderr' {
   if (config.logfile) return 'logfile';
   return config.jsonl === '-' || config.queryLog === '-' ? 'stderr' : 'stdout';
 }
 
 /** Whether any output shows forwarded traffic (messages, statements, bytes per batch). */
-export function showsMessages(config: Config): boolean {
+export function showsMessages(config: OutputsConfig): boolean {
   return config.logForwarded !== 'none' || config.jsonl !== null || config.queryLog !== null || config.pcap !== null || config.summary;
 }
 
 /** The outputs that name a file, with their flags. */
-function namedFiles(config: Config): [string, string][] {
+function namedFiles(config: OutputsConfig): [string, string][] {
   const all: [string, string | null][] = [
     ['--logfile', config.logfile],
     ['--jsonl', config.jsonl],
@@ -288,7 +312,7 @@ function namedFiles(config: Config): [string, string][] {
  * that exist, by device and inode (hard links, a folder reached two ways). Devices such as
  * /dev/null may be shared.
  */
-export function checkDistinctOutputs(config: Config): void {
+export function checkDistinctOutputs(config: OutputsConfig): void {
   const seen = new Map<string, string>();
   for (const [flag, path] of namedFiles(config)) {
     const keys = [`path ${resolve(path)}`];
@@ -301,7 +325,7 @@ export function checkDistinctOutputs(config: Config): void {
     }
     for (const k of keys) {
       const other = seen.get(k);
-      if (other) throw new ConfigError(`${other} and ${flag} name the same file (${path}): give each output a file of its own`);
+      if (other) throw new OutputSetupError(`${other} and ${flag} name the same file (${path}): give each output a file of its own`);
       seen.set(k, flag);
     }
   }
@@ -319,7 +343,7 @@ function checkDistinctTargets(targets: OutputTarget[]): void {
     const other = seen.get(t.identity);
     if (other && (other.named || t.named)) {
       for (const x of targets) x.close();
-      throw new ConfigError(`${other.label} and ${t.label} are the same file: give each output a file of its own`);
+      throw new OutputSetupError(`${other.label} and ${t.label} are the same file: give each output a file of its own`);
     }
     seen.set(t.identity, t);
   }

@@ -1,6 +1,6 @@
-import { REDACTED, statementOutcome } from '../../protocol/statements/index.js';
+import { REDACTED, statementOutcome } from '../../analysis/statements/index.js';
 import { isoFromMs } from '../time.js';
-import { tokenize } from '../../protocol/statements/sql-lexer.js';
+import { tokenize } from '../../analysis/statements/sql-lexer.js';
 import type { StatementRecord } from '../../session/events.js';
 import { MONOCHROME, type Style } from '../style.js';
 

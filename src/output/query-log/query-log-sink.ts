@@ -1,4 +1,4 @@
-import { redactRecord } from '../../protocol/statements/index.js';
+import { redactRecord } from '../../analysis/statements/index.js';
 import type { ProxyEvent, Sink } from '../../session/events.js';
 import type { LineWriter } from '../line-writer.js';
 import type { Style } from '../style.js';

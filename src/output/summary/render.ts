@@ -1,7 +1,24 @@
 import type { Style } from '../style.js';
 import { oneLine } from '../query-log/format-line.js';
-import type { StatementGroup, SummarySink } from './summary-sink.js';
+import type { DurationStats } from './duration-stats.js';
 import { clip } from '../../protocol/clip.js';
+
+/** Statements with the same normalised SQL. */
+export interface StatementGroup {
+  sql: string;
+  stats: DurationStats;
+  errors: number;
+}
+
+/** What a summary is made of (SummarySink's counts). */
+export interface SummaryCounts {
+  opened: number;
+  closed: number;
+  statements: number;
+  errors: number;
+  groups: ReadonlyMap<string, StatementGroup>;
+  bytes(): { fromClients: number; fromServers: number };
+}
 
 /** Characters of normalised SQL shown per group line. */
 const SQL_WIDTH = 160;
@@ -14,7 +31,7 @@ const SQL_WIDTH = 160;
  *   … 2 more groups: 2 statements, 0.5 ms
  * Percentiles are marked ~ when estimated from a sample (more than 10 000 durations).
  */
-export function renderSummary(s: SummarySink, opts: { style: Style; top: number }): string {
+export function renderSummary(s: SummaryCounts, opts: { style: Style; top: number }): string {
   const st = opts.style;
   const open = s.opened - s.closed;
   const { fromClients, fromServers } = s.bytes();

@@ -1,8 +1,10 @@
-import { normaliseSql } from '../../protocol/statements/index.js';
+import { normaliseSql } from '../../analysis/statements/index.js';
 import type { ProxyEvent, Sink } from '../../session/events.js';
 import { MONOCHROME, type Style } from '../style.js';
 import { DurationStats } from './duration-stats.js';
-import { renderSummary } from './render.js';
+import { renderSummary, type StatementGroup } from './render.js';
+
+export type { StatementGroup };
 
 export interface SummaryOptions {
   style?: Style;
@@ -16,12 +18,6 @@ export interface SummaryOptions {
   maxGroups?: number;
 }
 
-/** Statements with the same normalised SQL. */
-export interface StatementGroup {
-  sql: string;
-  stats: DurationStats;
-  errors: number;
-}
 
 export const OTHER_GROUP = '(other statements)';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { main, proxyRunnerFrom, type CliIO, type ProxyRunner } from '../../../src/cli.js';
-import { ConfigError, DEFAULTS, type Config } from '../../../src/config.js';
+import { main, proxyRunnerFrom, type CliIO, type ProxyRunner } from '../../../src/app/cli.js';
+import { ConfigError, DEFAULTS, type Config } from '../../../src/app/config.js';
 
 interface Run {
   code: number;
@@ -387,7 +387,7 @@ describe('pgscope: running the proxy', () => {
     assert.deepEqual([r.code, r.err], [2, 'pgscope: --client-ssl-cert: cannot read c.pem\n']);
   });
 
-  describe('the default runner (net/run.js next to the CLI)', () => {
+  describe('the default runner (run.js next to the CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgscope-cli-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -398,9 +398,9 @@ describe('pgscope: running the proxy', () => {
 
     it('calls its runProxy with the Config', async () => {
       const base = join(dir, 'built');
-      mkdirSync(join(base, 'net'), { recursive: true });
+      mkdirSync(base, { recursive: true });
       writeFileSync(join(base, 'package.json'), '{"type": "module"}\n');
-      writeFileSync(join(base, 'net', 'run.js'), 'export async function runProxy(config) { globalThis.__pgscopeCliTest = config; return 7; }\n');
+      writeFileSync(join(base, 'run.js'), 'export async function runProxy(config) { globalThis.__pgscopeCliTest = config; return 7; }\n');
       const r = await run(['-p', '0', '--demo'], { runProxy: proxyRunnerFrom(pathToFileURL(base + '/')) });
       assert.deepEqual([r.code, r.err], [7, '']);
       assert.deepEqual((globalThis as { __pgscopeCliTest?: Config }).__pgscopeCliTest, { ...DEFAULTS, clientListenPort: 0, demo: true });

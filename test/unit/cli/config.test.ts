@@ -10,7 +10,7 @@ import {
   resolveColour,
   validateConfig,
   type Config,
-} from '../../../src/config.js';
+} from '../../../src/app/config.js';
 
 describe('DEFAULTS', () => {
   it('are Elephantshark\'s defaults (peers.md) plus pgMitm\'s off switches', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { main } from '../../../src/cli.js';
+import { main } from '../../../src/app/cli.js';
 
 async function help(): Promise<string> {
   let out = '';

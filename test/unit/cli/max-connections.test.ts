@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { main, type ProxyRunner } from '../../../src/cli.js';
-import { ConfigError, DEFAULTS, validateConfig, type Config } from '../../../src/config.js';
+import { main, type ProxyRunner } from '../../../src/app/cli.js';
+import { ConfigError, DEFAULTS, validateConfig, type Config } from '../../../src/app/config.js';
 
 async function run(argv: string[]): Promise<{ code: number; err: string; configs: Config[] }> {
   const configs: Config[] = [];

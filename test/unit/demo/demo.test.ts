@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig, ConfigError, DEFAULTS } from '../../../src/config.js';
-import { clientHost, demoBanner, psqlCommand, type BannerInfo } from '../../../src/demo/run-demo.js';
+import { buildConfig, ConfigError, DEFAULTS } from '../../../src/app/config.js';
+import { clientHost, demoBanner, psqlCommand, type BannerInfo } from '../../../src/app/demo.js';
 
 const info: BannerInfo = {
   version: 'PostgreSQL 18.4',

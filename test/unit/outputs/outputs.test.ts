@@ -3,7 +3,9 @@ import { chmodSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, DEFAULTS, type Config } from '../../../src/config.js';
+import { DEFAULTS, type Config } from '../../../src/app/config.js';
+import { OutputSetupError } from '../../../src/output/output-setup-error.js';
+import { StatementStage } from '../../../src/analysis/statement-stage.js';
 import { openOutputs, type Outputs } from '../../../src/output/outputs.js';
 import { transcriptLines } from '../../../src/output/transcript.js';
 import { Conversation } from '../../../src/protocol/conversation.js';
@@ -32,7 +34,9 @@ function runQuery(config: Config): { row: DecodedMessage; query: DecodedMessage;
   const warnings: string[] = [];
   const o = openOutputs(config, { writeText: (t) => texts.push(t), warn: (t) => warnings.push(t) });
   const evs = codecEvents(1, [s.query("ALTER ROLE a PASSWORD 'pw'; SELECT 1"), s.commandComplete('ALTER ROLE'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()]);
-  for (const ev of evs) o.log(ev);
+  // What each session does with the analysis the outputs ask for (o.statements).
+  const stage = o.statements ? new StatementStage((ev) => o.log(ev), o.statements) : null;
+  for (const ev of evs) (stage ? stage.write(ev) : o.log(ev));
   o.flush();
   void o.close();
   const msgs = evs.flatMap((e) => (e.kind === 'codec' && e.event.kind === 'message' ? [e.event.message] : []));
@@ -40,7 +44,7 @@ function runQuery(config: Config): { row: DecodedMessage; query: DecodedMessage;
 }
 const typedOf = (row: DecodedMessage): unknown => s.leaves(row, 'column')[0]!.typed;
 
-describe('the statement stage runs only for what needs it', () => {
+describe('the outputs ask for statement analysis only when they need it', () => {
   it('typed values for the annotated log and JSON lines', () => {
     assert.ok(typedOf(runQuery({ ...DEFAULTS }).row));
     assert.ok(typedOf(runQuery({ ...DEFAULTS, logForwarded: 'none', jsonl: file('a.jsonl') }).row));
@@ -134,7 +138,7 @@ describe('output files', () => {
     const link = file('link.log');
     symlinkSync(target, link);
     for (const clear of [false, true]) {
-      assert.throws(() => logOf(link, clear), (e: Error) => e instanceof ConfigError && /--logfile: cannot open .*symbolic link/.test(e.message));
+      assert.throws(() => logOf(link, clear), (e: Error) => e instanceof OutputSetupError && /--logfile: cannot open .*symbolic link/.test(e.message));
     }
     assert.equal(readFileSync(target, 'utf8'), 'precious\n');
     assert.equal(statSync(target).mode & 0o777, 0o644);
@@ -152,7 +156,7 @@ describe('output files', () => {
       { logfile: p, jsonl: hard },
     ];
     for (const c of cases) {
-      assert.throws(() => openOutputs({ ...DEFAULTS, ...c }, { warn: () => {} }), (e: Error) => e instanceof ConfigError && /name the same file/.test(e.message), JSON.stringify(c));
+      assert.throws(() => openOutputs({ ...DEFAULTS, ...c }, { warn: () => {} }), (e: Error) => e instanceof OutputSetupError && /name the same file/.test(e.message), JSON.stringify(c));
     }
     assert.equal(readFileSync(p, 'utf8'), 'keep\n', 'nothing truncated');
     // /dev/null may take several outputs.

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../../src/config.js';
+import { OutputSetupError } from '../../../src/output/output-setup-error.js';
 import { OutputTarget } from '../../../src/output/output-target.js';
 import { PcapngSink } from '../../../src/output/pcapng/index.js';
 import { closed, opened, serverConnected, wire } from './events.js';
@@ -198,7 +198,7 @@ test('output is buffered until flush(); close() ends open connections, flushes o
   assert.equal(packets.at(-1)!.micros, micros(T0 + 7), 'closed at the last time seen');
 });
 
-test('over an OutputTarget: a 0600 file, truncating, even when it existed 0644; a symlink or a bad path is a ConfigError naming the path', () => {
+test('over an OutputTarget: a 0600 file, truncating, even when it existed 0644; a symlink or a bad path is an OutputSetupError naming the path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-pcapng-'));
   try {
     const path = join(dir, 'trace.pcapng');
@@ -217,12 +217,12 @@ test('over an OutputTarget: a 0600 file, truncating, even when it existed 0644; 
     assert.equal(streams.length, 1, 'the second run replaced the first');
     assert.equal(streams[0]!.fromClient.toString(), 'xx');
     const bad = join(dir, 'missing', 'trace.pcapng');
-    assert.throws(() => OutputTarget.openPath('--pcap', bad, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof ConfigError && e.message.includes(bad));
+    assert.throws(() => OutputTarget.openPath('--pcap', bad, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof OutputSetupError && e.message.includes(bad));
     const target = join(dir, 'elsewhere');
     writeFileSync(target, 'keep');
     const link = join(dir, 'link.pcapng');
     symlinkSync(target, link);
-    assert.throws(() => OutputTarget.openPath('--pcap', link, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof ConfigError && e.message.includes(link) && /symbolic link/.test(e.message));
+    assert.throws(() => OutputTarget.openPath('--pcap', link, false, { unit: 'block', warn: () => {} }), (e: Error) => e instanceof OutputSetupError && e.message.includes(link) && /symbolic link/.test(e.message));
     assert.equal(readFileSync(target, 'utf8'), 'keep', 'the link target is untouched');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -142,24 +142,24 @@ describe('Session', () => {
     assert.match(logText(r), /the key of connection #7/);
   });
 
-  it('says when bytes go through as they are, and then takes chunks the I/O shell already sent (sent: true) without sending them again', () => {
+  it('in the forwarding phase, writes each chunk first, then decodes, logs and watches it', () => {
     const cancels = new CancelRegistry();
     const s = new Session(9, settings({ serverHost: 'db', serverTls: { attempt: false, requireEncryption: false, mode: 'disable' } }), cancels);
-    assert.equal(s.forwardsAsIs, false, 'not before the server leg is ready');
     s.handle({ type: 'client-data', bytes: STARTUP });
-    assert.equal(s.forwardsAsIs, false);
     s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40001 });
-    assert.equal(s.forwardsAsIs, true);
     const key = msg('K', int32(77), Buffer.from([9, 9, 9, 9]));
-    const r = s.handle({ type: 'server-data', bytes: Buffer.concat([msg('R', int32(0)), key, msg('Z', 'I')]), sent: true });
-    assert.equal(sent(r, 'send-client').length, 0, 'not sent a second time');
-    assert.match(logText(r), /server -> client BackendKeyData/, 'still decoded and logged');
-    assert.deepEqual(cancels.lookup(77, Buffer.from([9, 9, 9, 9])), { host: 'db', port: 5432, conn: 9 }, 'still watched');
-    const q = s.handle({ type: 'client-data', bytes: msg('Q', cstr('select 1')), sent: true });
-    assert.equal(sent(q, 'send-server').length, 0);
+    const chunk = Buffer.concat([msg('R', int32(0)), key, msg('Z', 'I')]);
+    const r = s.handle({ type: 'server-data', bytes: chunk });
+    assert.deepEqual(r[0], { type: 'send-client', bytes: chunk, forwarded: true }, 'the chunk goes out first, as it came');
+    assert.equal(sent(r, 'send-client').length, chunk.length, 'once');
+    assert.match(logText(r), /server -> client BackendKeyData/, 'then decoded and logged');
+    assert.deepEqual(cancels.lookup(77, Buffer.from([9, 9, 9, 9])), { host: 'db', port: 5432, conn: 9 }, 'and watched');
+    const query = msg('Q', cstr('select 1'));
+    const q = s.handle({ type: 'client-data', bytes: query });
+    assert.deepEqual(q[0], { type: 'send-server', bytes: query, forwarded: true });
     assert.match(logText(q), /client -> server Query/);
     s.handle({ type: 'client-closed' });
-    assert.equal(s.forwardsAsIs, false, 'not once closed');
+    assert.deepEqual(s.handle({ type: 'client-data', bytes: query }), [], 'nothing once closed');
   });
 
   it('sends the client an ErrorResponse when the server vanishes at a message boundary', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Conversation } from '../../../src/protocol/conversation.js';
-import { statementOutcome, StatementTracker } from '../../../src/protocol/statements/index.js';
+import { statementOutcome, StatementTracker } from '../../../src/analysis/statements/index.js';
 import type { StatementRecord } from '../../../src/session/events.js';
 import { loadFixtures } from '../../helpers/fixtures.js';
 import { fakeDecoder } from './script.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StatementRecord } from '../../../src/session/events.js';
-import { carriesPassword, redactRecord, redactSql } from '../../../src/protocol/statements/index.js';
-import { connInfoCarriesPassword, redactConnInfo } from '../../../src/protocol/statements/redact.js';
+import { carriesPassword, redactRecord, redactSql } from '../../../src/analysis/statements/index.js';
+import { connInfoCarriesPassword, redactConnInfo } from '../../../src/analysis/statements/redact.js';
 
 describe('connection strings inside SQL constants', () => {
   it("reads SQL's doubled quotes before the connection string", () => {

@@ -5,7 +5,7 @@
  */
 import { Conversation } from '../../../src/protocol/conversation.js';
 import { encodeErrorResponse } from '../../../src/protocol/encode.js';
-import { StatementTracker, type DecodeValue } from '../../../src/protocol/statements/index.js';
+import { StatementTracker, type DecodeValue } from '../../../src/analysis/statements/index.js';
 import type { DecodedMessage, Direction, TypedValue } from '../../../src/protocol/types.js';
 import type { StatementRecord } from '../../../src/session/events.js';
 import { cstr, int16, int32, msg, uint32 } from '../../helpers/wire.js';

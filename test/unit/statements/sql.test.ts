@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { carriesPassword, isEmptySql, normaliseSql, redactRecord, redactSql, splitStatements } from '../../../src/protocol/statements/index.js';
+import { carriesPassword, isEmptySql, normaliseSql, redactRecord, redactSql, splitStatements } from '../../../src/analysis/statements/index.js';
 import type { StatementRecord } from '../../../src/session/events.js';
 
 describe('splitStatements', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statementOutcome, StatementTracker } from '../../../src/protocol/statements/index.js';
+import { statementOutcome, StatementTracker } from '../../../src/analysis/statements/index.js';
 import { int32 } from '../../helpers/wire.js';
 import * as s from './script.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DurationStats, MAX_GROUPS, OTHER_GROUP, RESERVOIR_SIZE, SummarySink } from '../../../src/output/summary/index.js';
-import { NORMALISE_MAX_CHARS } from '../../../src/protocol/statements/normalise.js';
+import { NORMALISE_MAX_CHARS } from '../../../src/analysis/statements/normalise.js';
 import type { ProxyEvent, StatementRecord } from '../../../src/session/events.js';
 
 function statement(sql: string, duration: number): ProxyEvent {

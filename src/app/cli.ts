@@ -34,7 +34,7 @@ export interface CliIO {
   env: Env;
   /** Whether stdout is a terminal (colour); default process.stdout.isTTY. */
   stdoutIsTTY: boolean;
-  /** The proxy; default: proxyRunnerFrom(this module's folder), i.e. runProxy from ./net/run.js. */
+  /** The proxy; default: proxyRunnerFrom(this module's folder), i.e. runProxy from ./run.js. */
   runProxy: ProxyRunner;
 }
 
@@ -239,14 +239,14 @@ function oneLine(s: string): string {
 }
 
 /**
- * The real proxy, loaded only when it runs: runProxy from net/run.js under `base` (net/run.ts
+ * The real proxy, loaded only when it runs: runProxy from run.js under `base` (run.ts
  * under tsx). When that module is not there at all, the runner reports "the proxy is not built
  * yet" (status 1); any other failure to load it is a real error and propagates.
  */
 export function proxyRunnerFrom(base: URL): ProxyRunner {
   return async (config) => {
-    const url = new URL('net/run.js', base);
-    if (![url, new URL('net/run.ts', base)].some((u) => existsSync(fileURLToPath(u)))) throw new ProxyMissing();
+    const url = new URL('run.js', base);
+    if (![url, new URL('run.ts', base)].some((u) => existsSync(fileURLToPath(u)))) throw new ProxyMissing();
     const mod = (await import(url.href)) as { runProxy?: unknown };
     if (typeof mod.runProxy !== 'function') throw new ProxyMissing();
     return (mod.runProxy as ProxyRunner)(config);

@@ -1,18 +1,18 @@
-import net from 'node:net';
 import os from 'node:os';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, type Config } from './config.js';
 import { openOutputs } from '../output/outputs.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
+import { fmtHostPort } from '../session/host-port.js';
+import type { MessageHook } from '../session/message-hook.js';
 import type { SessionSettings } from '../session/session.js';
-import { GeneratedCertificates, loadCertificatePair, TlsSetupError } from '../tls/certificates.js';
+import { GeneratedCertificates, loadCertificatePair } from '../tls/certificates.js';
 import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
 import { LocalCa } from '../tls/local-ca.js';
 import { serverTlsPolicy } from '../tls/server-leg.js';
-import { Admission } from './admission.js';
-import { ClientTlsContexts } from './client-tls.js';
-import { ProxyConnection, SOCKET_BUFFER_BYTES } from './connection.js';
-import { selfLoopChecker } from './self-loop.js';
+import { ClientTlsContexts } from '../net/client-tls.js';
+import { Listener } from '../net/listener.js';
+import { selfLoopChecker } from '../net/self-loop.js';
 
 export interface RunningProxy {
   /** The address and port actually listened on (port 0 → the one the OS chose). */
@@ -34,22 +34,8 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Print the summary on SIGUSR1 (implied by handleSignals; the demo, which stops by itself, asks for this alone). */
   handleSummarySignal?: boolean;
-}
-
-/** The CLI's entry: run until stopped, return the exit status. */
-export async function runProxy(config: Config): Promise<number> {
-  // --demo: a throwaway embedded server behind the proxy; see src/demo/run-demo.ts.
-  if (config.demo) return (await import('../demo/run-demo.js')).runDemo(config);
-  const p = await startProxy(config, { handleSignals: true }).catch((e: unknown) => {
-    // A certificate, key, root or key-log file the options name that cannot be used is a
-    // mistake in the command line: the CLI reports a ConfigError as one line, status 2.
-    throw e instanceof TlsSetupError ? new ConfigError(e.message) : e;
-  });
-  const code = await p.done;
-  // A reader that is not reading may still hold up Node's own stream for standard output
-  // (a socket, which cannot be closed): what it did not take is given up, as said on stderr.
-  if (p.outputsAbandoned) process.exit(code);
-  return code;
+  /** Decides per forwarded message (see src/session/message-hook.ts). */
+  hook?: MessageHook | null;
 }
 
 /** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
@@ -58,16 +44,12 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
   // When whoever reads the text log on standard output goes away (pgscope … | head), stop
   // as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure (disk full, EIO)
   // is reported once on stderr and that output stops; proxying goes on.
-  const connections = new Set<ProxyConnection>();
-  let outputsBehind = false;
+  let outputsBehind: (behind: boolean) => void = () => {};
   const outputs = openOutputs(config, {
     ...(opts.write ? { writeText: (text: string) => opts.write!(text) } : {}),
     onTextLogGone: () => setImmediate(() => void stop()),
     // --lossless: no client or server is read from while an output's reader is behind.
-    onCongestion: (behind) => {
-      outputsBehind = behind;
-      for (const c of connections) c.setOutputsBehind(behind);
-    },
+    onCongestion: (behind) => outputsBehind(behind),
   });
   const log = outputs.log;
   const status = (t: string, level: 'info' | 'error' = 'info'): void => outputs.status(t, level);
@@ -111,33 +93,54 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     overrideAuth: config.overrideAuth ? { channelBinding: config.serverChannelBinding } : null,
     clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
     wire: outputs.wire,
+    statements: outputs.statements,
     essentialOnly: !outputs.showsMessages,
+    logCerts: config.logCerts,
+    hook: opts.hook ?? null,
   };
 
-  const server = net.createServer({ highWaterMark: SOCKET_BUFFER_BYTES });
-  let nextId = 1;
   let abandoned = false;
   let stopping = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
+  // Set once listening (the self-loop check needs the port actually listened on).
+  let selfLoopCheck: (host: string, port: number) => Promise<string | null> = async () => null;
 
-  const listenPort = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.clientListenPort, host: config.clientListenIp, exclusive: true }, () => {
-      server.off('error', reject);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : config.clientListenPort);
-    });
-  }).catch((e: NodeJS.ErrnoException) => {
-    for (const k of keylogs) k.close();
-    throw new Error(`cannot listen on ${fmtHostPort(config.clientListenIp, config.clientListenPort)}: ${e.code === 'EADDRINUSE' ? 'the address is already in use (try -p with another port)' : e.message}`);
+  const listener = new Listener({
+    host: config.clientListenIp,
+    port: config.clientListenPort,
+    maxConnections: config.maxConnections,
+    clientTls: config.clientDenySsl ? null : contexts,
+    clientKeylog,
+    status: (t, level) => outputs.status(t, level),
+    connection: {
+      settings,
+      cancels,
+      log,
+      clientTls: contexts,
+      serverPolicy,
+      sendChunking: config.sendChunking,
+      clientKeylog,
+      serverKeylog,
+      selfLoopCheck: (host, port) => selfLoopCheck(host, port),
+    },
+    onClosed: () => {
+      if (config.quitOnHangup && !stopping) {
+        status('the first connection ended (--quit-on-hangup): exiting');
+        void stop();
+      }
+    },
   });
-
-  const selfLoopCheck = selfLoopChecker(config.clientListenIp, listenPort, config.allowSelfLoop);
+  outputsBehind = (behind) => listener.setOutputsBehind(behind);
+  const listenPort = await listener.listen().catch((e: unknown) => {
+    for (const k of keylogs) k.close();
+    throw e;
+  });
+  selfLoopCheck = selfLoopChecker(config.clientListenIp, listenPort, config.allowSelfLoop);
   if (config.serverHost) {
     const refusal = await selfLoopCheck(config.serverHost, config.serverConnectPort);
     if (refusal) {
-      server.close();
+      await listener.close();
       throw new ConfigError(refusal);
     }
   }
@@ -146,12 +149,7 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     if (stopping) return;
     stopping = true;
     status('stopping: closing the listener');
-    // server.close() calls back only once every connection has ended: end them first, or
-    // a client that stays connected would keep pgscope from stopping.
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const c of connections) c.abort();
-    admission.close();
-    await closed;
+    await listener.close();
     // Everything logged so far first, then the summary below it; a reader that is not
     // reading gets a second to catch up, then what it has not taken is given up (and said).
     outputs.printSummary();
@@ -159,55 +157,6 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
     for (const k of keylogs) k.close();
     resolveDone(0);
   };
-
-  // --max-connections, and clients accepted when out of file descriptors (src/net/admission.ts).
-  const admission = new Admission({
-    maxConnections: config.maxConnections,
-    openConnections: () => connections.size,
-    status: (t, level) => outputs.status(t, level),
-    clientTls: config.clientDenySsl ? null : contexts,
-    clientKeylog,
-  });
-  server.on('connection', (socket) => {
-    if (stopping) {
-      socket.destroy();
-      return;
-    }
-    admission.admit(socket, serve);
-  });
-  const serve = (socket: net.Socket): void => {
-    const id = nextId++;
-    try {
-      const conn = new ProxyConnection(id, socket, {
-        settings,
-        cancels,
-        log: admission.watch(log),
-        clientTls: contexts,
-        serverPolicy,
-        sendChunking: config.sendChunking,
-        clientKeylog,
-        serverKeylog,
-        logCerts: config.logCerts,
-        selfLoopCheck,
-        onClosed: (c) => {
-          connections.delete(c);
-          if (config.quitOnHangup && !stopping) {
-            status('the first connection ended (--quit-on-hangup): exiting');
-            void stop();
-          }
-        },
-      });
-      connections.add(conn);
-      if (outputsBehind) conn.setOutputsBehind(true);
-    } catch (e) {
-      log({ kind: 'status', conn: id, time: Date.now(), level: 'error', text: `could not set up the connection: ${e instanceof Error ? e.message : String(e)}` });
-      socket.destroy();
-    }
-  };
-  // An accept() that failed (EMFILE, …) is logged there, rate-limited; the listener goes on.
-  server.on('error', (e) => {
-    if (!admission.acceptFailed(e)) status(`listener error: ${e.message}`, 'error');
-  });
 
   if (opts.handleSignals) {
     // SIGHUP (the terminal closed) too: the outputs are flushed and closed as on Ctrl-C.
@@ -249,8 +198,4 @@ export async function startProxy(config: Config, opts: StartOptions = {}): Promi
       return abandoned;
     },
   };
-}
-
-export function fmtHostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

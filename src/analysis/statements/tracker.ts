@@ -1,6 +1,6 @@
-import type { StatementRecord } from '../../session/events.js';
-import type { DecodedMessage, Span } from '../types.js';
-import { decodeValue } from '../values/index.js';
+import type { StatementRecord } from '../records.js';
+import type { DecodedMessage, Span } from '../../protocol/types.js';
+import { decodeValue } from '../../protocol/values/index.js';
 import { affectedRows } from './command-tag.js';
 import { paramOid, portalColumns, type BoundParam, type Column, type Portal, type PreparedStatement, type ResultShape } from './prepared.js';
 import { carriesPassword, connInfoCarriesPassword, REDACTED } from './redact.js';

@@ -1,4 +1,4 @@
-import type { StatementRecord } from '../../session/events.js';
+import type { StatementRecord } from '../records.js';
 import { isWord, tokenize, type Token } from './sql-lexer.js';
 
 export const REDACTED = '<redacted>';

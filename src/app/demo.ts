@@ -4,12 +4,13 @@
  * pgscope stops (Ctrl-C, SIGTERM, --quit-on-hangup) or the server dies.
  */
 import net from 'node:net';
-import type { Config } from '../config.js';
-import { startProxy, fmtHostPort, type RunningProxy } from '../net/run.js';
+import type { Config } from './config.js';
+import { fmtHostPort } from '../session/host-port.js';
+import { startProxy, type RunningProxy } from './start-proxy.js';
 import { OutputTarget } from '../output/output-target.js';
 import { terminalSafeLines } from '../output/terminal-safe.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
-import { checkDemoPrerequisites, DemoError, freePort, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
+import { checkDemoPrerequisites, DemoError, freePort, startEmbeddedServer, type EmbeddedServer } from '../demo/embedded-server.js';
 
 export const DEMO_DATABASE = 'demo';
 

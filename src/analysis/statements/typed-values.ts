@@ -1,6 +1,6 @@
-import { typeName } from '../type-names.js';
-import type { DecodedMessage, Span, TypedValue } from '../types.js';
-import { clip } from '../clip.js';
+import { typeName } from '../../protocol/type-names.js';
+import type { DecodedMessage, Span, TypedValue } from '../../protocol/types.js';
+import { clip } from '../../protocol/clip.js';
 
 /** src/protocol/values' decodeValue, or a stand-in in tests. */
 export type DecodeValue = (typeOid: number, format: number, bytes: Buffer) => TypedValue | null;

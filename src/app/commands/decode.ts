@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Conversation } from '../protocol/conversation.js';
-import type { Direction } from '../protocol/types.js';
-import { COLOUR, MONOCHROME } from '../output/style.js';
-import { terminalSafe } from '../output/terminal-safe.js';
-import { transcriptLines } from '../output/transcript.js';
+import { Conversation } from '../../protocol/conversation.js';
+import type { Direction } from '../../protocol/types.js';
+import { COLOUR, MONOCHROME } from '../../output/style.js';
+import { terminalSafe } from '../../output/terminal-safe.js';
+import { transcriptLines } from '../../output/transcript.js';
 
 export interface DecodeCommandOptions {
   format: 'annotated' | 'raw';

@@ -1,4 +1,4 @@
-import type { SecurityVerdict } from './events.js';
+import type { SecurityVerdict } from './records.js';
 
 export interface VerdictInput {
   /** How the client leg was protected (see SecurityVerdict.tls). */

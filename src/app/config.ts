@@ -1,9 +1,9 @@
 import { isIP, isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { FilterError, parseFilter } from './output/filter/filter.js';
+import { FilterError, parseFilter } from '../output/filter/filter.js';
 
 /**
- * The proxy's configuration: what the command line (src/cli.ts) turns flags into, and all the
+ * The proxy's configuration: what the command line (src/app/cli.ts) turns flags into, and all the
  * proxy (src/session, src/net) reads. Pure: no I/O here. Option names, values and defaults
  * follow Elephantshark's (docs: ../shared/reference/peers.md), plus pgMitm's short options
  * and positional BACKEND.

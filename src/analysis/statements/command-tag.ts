@@ -1,4 +1,4 @@
-import type { StatementRecord } from '../../session/events.js';
+import type { StatementRecord } from '../records.js';
 import { isEmptySql } from './sql-split.js';
 
 /** Tags whose last word is a row count ("CommandComplete": INSERT oid rows, DELETE rows, UPDATE rows, MERGE rows, SELECT rows, MOVE rows, FETCH rows, COPY rows). */

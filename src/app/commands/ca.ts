@@ -3,8 +3,8 @@
  * certificate is, so that a client can trust it: `--print-path` for scripts
  * (sslrootcert=$(pgscope ca --print-path)), else a short description and the exact usage.
  */
-import { TlsSetupError } from '../tls/errors.js';
-import { LocalCa } from '../tls/local-ca.js';
+import { TlsSetupError } from '../../tls/errors.js';
+import { LocalCa } from '../../tls/local-ca.js';
 
 /** Resolves to the exit status: 0, or 1 (message on err) when the CA folder or files are unusable. */
 export async function caCommand(opts: { printPath: boolean; caDir: string | null }, out: (s: string) => void, err: (s: string) => void): Promise<number> {

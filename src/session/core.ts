@@ -1,0 +1,186 @@
+import { Conversation } from '../protocol/conversation.js';
+import { encodeErrorResponse, type ErrorFields } from '../protocol/encode.js';
+import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
+import { ConnectionStatements } from '../analysis/connection-statements.js';
+import { SecurityWatch } from '../analysis/security-watch.js';
+import { CONVERSATION } from '../analysis/statement-stage.js';
+import type { CancelRegistry } from './cancel-registry.js';
+import type { Label, ProxyEvent, TlsInfo } from './events.js';
+import { fmtHostPort } from './host-port.js';
+import type { SessionAction, SessionSettings } from './io.js';
+
+export type Phase =
+  | 'client-startup'
+  | 'client-tls'
+  | 'server-connecting'
+  | 'server-negotiating'
+  | 'server-tls'
+  /** --override-auth: pgscope is authenticating to the server with the client's password. */
+  | 'authenticating'
+  | 'forwarding'
+  /** A CancelRequest was forwarded: waiting for the server to close its side (libpq's guarantee). */
+  | 'cancel-waiting'
+  | 'closed';
+
+/** Most client bytes held while the server leg is being set up. */
+export const MAX_PENDING_BYTES = 1024 * 1024;
+
+/**
+ * What every phase of a session shares: the connection's facts, the client's conversation,
+ * and the one way out for actions and events (`act`). The phases (client-startup.ts,
+ * server-leg.ts, authenticating.ts, forwarding.ts) read and change it; session.ts routes
+ * inputs to them. Internal to src/session.
+ */
+export class SessionCore {
+  phase: Phase = 'client-startup';
+  /** The client's view: what the client sent and what it received, decrypted. */
+  readonly conv: Conversation;
+  readonly started: number;
+  /** Where actions go: the shell's executor, or a test's list (set by Session for each input). */
+  act: (a: SessionAction) => void = () => {};
+  clientTls: (TlsInfo & { direct: boolean }) | null = null;
+  serverTls: TlsInfo | null = null;
+  serverCertificate: Buffer | null = null;
+  target: { host: string; port: number } | null = null;
+  targetWhy = '';
+  /** A CancelRequest connection: forward the request, wait for the server to close, then close. */
+  cancelOnly = false;
+  /** Bytes for the server that arrived before it was ready (StartupMessage and later). */
+  pendingToServer: Buffer[] = [];
+  pendingBytes = 0;
+  /** The StartupMessage as the client sent it (--override-auth replays it into its own conversation). */
+  startupFrame: Buffer | null = null;
+  /** Bytes each peer sent (decrypted; see Session.bytesFromClient / bytesFromServer). */
+  clientBytes = 0;
+  serverBytes = 0;
+  /** The client sent something after its TLS handshake (a client that rejects the certificate sends nothing). */
+  clientSpokeOverTls = false;
+  clientSentTerminate = false;
+  lastServerMessage: DecodedMessage | null = null;
+  closeReason: string | null = null;
+  readonly security: SecurityWatch;
+  /** Statement tracking, when an output shows statements or typed values, or redaction needs it. */
+  readonly statements: ConnectionStatements | null;
+
+  constructor(
+    readonly id: number,
+    readonly settings: SessionSettings,
+    readonly cancels: CancelRegistry,
+    readonly now: () => number,
+  ) {
+    this.started = now();
+    // A hook decides per message: it needs every message decoded.
+    const essentialOnly = (settings.essentialOnly ?? false) && !settings.hook;
+    this.conv = new Conversation({ retain: settings.retain, essentialOnly });
+    this.statements = settings.statements ? new ConnectionStatements(id, settings.statements) : null;
+    this.security = new SecurityWatch({
+      clientLeg: () => (this.clientTls ? (settings.clientCertificate ?? 'self-signed') : 'none'),
+      serverTls: () => this.serverTls !== null,
+      overrideAuth: Boolean(settings.overrideAuth),
+      authRequest: () => this.conv.ctx.authRequest,
+    });
+  }
+
+  log(event: ProxyEvent): void {
+    this.act({ type: 'log', event });
+  }
+
+  status(level: 'info' | 'warn' | 'error' | 'debug', text: string, time = this.now()): void {
+    this.log({ kind: 'status', conn: this.id, time, level, text });
+  }
+
+  /**
+   * A codec event, logged; one of the client's conversation goes through the statement
+   * analysis first (its typed values and secret marks reach every output), and the
+   * statements it completed follow it.
+   */
+  codec(label: Label, event: CodecEvent): void {
+    if (event.kind === 'message-start') return;
+    const time = this.now();
+    const found = this.statements && CONVERSATION.has(label) ? this.statements.observe(event, time) : null;
+    if (found) for (const n of found.notes) this.status(n.level, n.text, time);
+    this.log({ kind: 'codec', conn: this.id, time, label, event });
+    if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
+  }
+
+  /** The connection is over: what the statement analysis has left, then the closed fact. */
+  ended(): void {
+    const time = this.now();
+    const found = this.statements?.end(time);
+    if (found) {
+      for (const n of found.notes) this.status(n.level, n.text, time);
+      for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
+    }
+    this.log({ kind: 'connection', conn: this.id, time, phase: 'closed', reason: this.closeReason ?? 'closed', bytesFromClient: this.clientBytes, bytesFromServer: this.serverBytes });
+  }
+
+  /** The plaintext bytes of the client's conversation, for pcapng ('wire' events), when an output asks. */
+  wire(label: Label, direction: Direction, offset: number, bytes: Buffer): void {
+    if (!this.settings.wire || bytes.length === 0) return;
+    this.log({ kind: 'wire', conn: this.id, time: this.now(), label, direction, offset, bytes });
+  }
+
+  /** A forwarded batch, for the text log's `^^ N bytes forwarded` (nobody else shows it). */
+  forwarded(label: Label, bytes: number): void {
+    if (this.settings.essentialOnly) return;
+    const t = this.now();
+    this.log({ kind: 'forwarded', conn: this.id, time: t, label, bytes, elapsed: (t - this.started) / 1000 });
+  }
+
+  describeTarget(): string {
+    if (!this.target) return '(not chosen yet)';
+    return fmtHostPort(this.target.host, this.target.port);
+  }
+
+  /** Send pgscope's own bytes to the client, decoded into the client's conversation. */
+  reply(bytes: Buffer): void {
+    const offset = this.conv.backend.offset;
+    const answer = this.conv.ctx.awaitingAnswer !== null;
+    for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev);
+    this.act({ type: 'send-client', bytes, forwarded: false });
+    // The answer to SSLRequest/GSSENCRequest is negotiation, not conversation: not in 'wire'.
+    if (!answer) this.wire('script -> client', 'backend', offset, bytes);
+  }
+
+  /**
+   * Setup failed: tell the client with an ErrorResponse (FATAL; it is waiting for the
+   * server's first answer, where an ErrorResponse is allowed), log it, close.
+   */
+  fail(message: string, code = '08001'): void {
+    this.status('error', message);
+    const fields: ErrorFields = { severity: 'FATAL', code, message: `pgscope: ${message}` };
+    // PostgreSQL never answers a CancelRequest, even when it cannot act on it.
+    if (this.phase !== 'client-tls' && this.phase !== 'forwarding' && !this.cancelOnly) this.reply(encodeErrorResponse(fields));
+    this.close(message);
+  }
+
+  /** Choose the server and connect to it. */
+  connect(host: string, port: number, why: string): void {
+    this.target = { host, port };
+    this.targetWhy = why;
+    this.phase = 'server-connecting';
+    this.status('info', `connecting to server ${this.describeTarget()} (${why})`);
+    this.act({ type: 'connect-server', host, port });
+  }
+
+  /** Hooks run before the session closes (the override-auth phase forgets its password). */
+  readonly onClose: (() => void)[] = [];
+
+  close(reason: string, how: 'close' | 'reset' = 'close'): void {
+    if (this.phase === 'closed') return;
+    this.closeReason = reason;
+    for (const f of this.onClose) f();
+    const wasForwarding = this.phase === 'forwarding';
+    this.phase = 'closed';
+    for (const [who, framer] of [['client', this.conv.frontend], ['server', this.conv.backend]] as const) {
+      const p = framer.partial;
+      if (!p) continue;
+      const what = p.type ? `a ${JSON.stringify(p.type)} message` : 'a startup packet';
+      const size = p.size === null ? 'its header incomplete' : `${p.seen} of its ${p.size} bytes received`;
+      const fate = wasForwarding ? 'those bytes were forwarded as they came' : 'those bytes were not forwarded';
+      this.status('warn', `the connection ended in the middle of ${what} from the ${who} at offset ${p.offset} (${size}); ${fate}`);
+    }
+    this.cancels.forget(this.id);
+    this.act({ type: how, reason });
+  }
+}

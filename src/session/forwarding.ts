@@ -1,0 +1,318 @@
+import { valueOf } from '../protocol/conversation.js';
+import { encodeErrorResponse } from '../protocol/encode.js';
+import { errorFields } from '../protocol/inspect.js';
+import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
+import type { SessionCore } from './core.js';
+import type { Label } from './events.js';
+import type { MessageDecision, MessageHook } from './message-hook.js';
+import { chunkWanted } from './header-scanner.js';
+
+/** Toward the server (frontend) or the client (backend): the send action, the labels. */
+const WAY = {
+  frontend: { send: 'send-server', label: 'client -> server', consumed: 'client -> script', own: 'script -> server', back: 'send-client', backLabel: 'script -> client' },
+  backend: { send: 'send-client', label: 'server -> client', consumed: 'server -> script', own: 'script -> client', back: 'send-server', backLabel: 'script -> server' },
+} as const;
+
+/** What waits behind a delay in one direction, in order. */
+type Queued = { kind: 'send'; to: 'send-server' | 'send-client'; bytes: Buffer; forwarded: boolean } | { kind: 'delay'; ms: number } | { kind: 'close'; how: 'end' | 'reset'; reason: string };
+
+/** One direction's state when a hook decides: bytes of a message still arriving, a long message streaming, what waits behind a delay. */
+class Way {
+  /** Raw bytes of an incomplete message, held until it is whole (bounded by the codec's retain limit). */
+  carry: Buffer[] = [];
+  carryBytes = 0;
+  /** A message too long to hold, passed at its header: forwarded as it comes until this absolute offset. */
+  streamingUntil = -1;
+  /** After a framing error nothing can be decided any more: everything passes as it comes. */
+  transparent = false;
+  /** Outputs held behind a delay (a timer named delay:<direction> is running while `delayed`). */
+  readonly queue: Queued[] = [];
+  delayed = false;
+}
+
+/**
+ * The forwarding phase: every byte from either side goes to the other, message by message
+ * when a hook decides (message-hook.ts), else chunk by chunk as it came. Without a hook, or
+ * for a chunk that holds no message the hook wants, the bytes are sent first and decoded
+ * after (a round trip then never waits for pgscope's decoding or logging). The messages are
+ * watched here too: BackendKeyData (to route cancels), Terminate, the server's last
+ * message (a goodbye), and authentication (the security verdict).
+ */
+export class Forwarding {
+  private readonly ways: Record<Direction, Way> = { frontend: new Way(), backend: new Way() };
+  private readonly hook: MessageHook | null;
+
+  constructor(private readonly core: SessionCore) {
+    this.hook = core.settings.hook ?? null;
+  }
+
+  /** Bytes from one side, in the forwarding phase. */
+  data(direction: Direction, bytes: Buffer): void {
+    const way = this.ways[direction];
+    if (this.hook && !way.transparent) {
+      const scan = chunkWanted(bytes, this.core.conv.framer(direction), this.hook, direction);
+      // The fast path still holds when nothing in this chunk is wanted and nothing waits.
+      if (scan.wanted || scan.headerCut || way.carryBytes > 0 || way.streamingUntil >= 0 || way.queue.length > 0 || way.delayed) {
+        this.decide(direction, bytes);
+        return;
+      }
+    }
+    this.passThrough(direction, bytes);
+  }
+
+  /**
+   * Forward bytes as they came, then decode and log them: the bytes are written before any
+   * decoding happens (the shell carries out `act` at once).
+   */
+  passThrough(direction: Direction, bytes: Buffer): void {
+    const core = this.core;
+    const w = WAY[direction];
+    core.act({ type: w.send, bytes, forwarded: true });
+    const offset = core.conv.framer(direction).offset;
+    for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.label, ev);
+    core.wire(w.label, direction, offset, bytes);
+    core.forwarded(w.label, bytes.length);
+  }
+
+  /** A timer named delay:<direction> went off: release what waited, up to the next delay. */
+  delayOver(direction: Direction): void {
+    const way = this.ways[direction];
+    way.delayed = false;
+    this.drain(direction);
+  }
+
+  /** The server hung up while forwarding: say why to a client that would otherwise see a bare EOF. */
+  serverClosed(error: string | undefined): void {
+    const core = this.core;
+    const last = core.lastServerMessage;
+    const saidGoodbye = last !== null && isFatal(last);
+    // A server that vanishes without a word (killed, network gone) leaves the client with
+    // a bare EOF. At a message boundary an ErrorResponse can say what happened.
+    if (!core.clientSentTerminate && !saidGoodbye && core.conv.backend.idle && !core.cancelOnly) {
+      core.reply(encodeErrorResponse({ severity: 'FATAL', code: '08006', message: `pgscope: the server ${core.describeTarget()} closed the connection unexpectedly${error ? ` (${error})` : ''}` }));
+    }
+  }
+
+  // --- decisions, message by message -------------------------------------------------
+
+  /**
+   * The slow path: the chunk is decoded first, then each message is passed, or handed to
+   * the hook if it wants it, and what the hook decides is sent. Runs of passed messages go
+   * out as one write.
+   */
+  private decide(direction: Direction, bytes: Buffer): void {
+    const core = this.core;
+    const way = this.ways[direction];
+    const w = WAY[direction];
+    const framer = core.conv.framer(direction);
+    const chunkStart = framer.offset;
+    // The raw bytes at hand: a held incomplete message, then this chunk.
+    const raw = way.carryBytes > 0 ? Buffer.concat([...way.carry, bytes]) : bytes;
+    const rawStart = chunkStart - way.carryBytes;
+    way.carry = [];
+    way.carryBytes = 0;
+    const rawEnd = rawStart + raw.length;
+    /** Bytes before this absolute offset are dealt with. */
+    let done = rawStart;
+    /** A run of passed bytes not sent yet: [runFrom, done). */
+    let runFrom = rawStart;
+    const flushRun = (): void => {
+      if (done > runFrom) this.emit(direction, { kind: 'send', to: w.send, bytes: raw.subarray(runFrom - rawStart, done - rawStart), forwarded: true });
+      runFrom = done;
+    };
+    // A long message passed at its header streams through first.
+    if (way.streamingUntil >= 0) {
+      done = Math.min(way.streamingUntil, rawEnd);
+      if (done >= way.streamingUntil) way.streamingUntil = -1;
+    }
+    const logged: { label: Label; ev: CodecEvent }[] = [];
+    for (const ev of core.conv.push(direction, bytes)) {
+      if (ev.kind === 'message-start') {
+        // Too long to hold: decided from its header alone, then streamed.
+        const view = { conn: core.id, direction, message: headerOnly(ev), bytes: null };
+        const d = ev.type !== null && this.hook!.wants(direction, ev.type) ? this.hook!.decide(view) : null;
+        if (d?.close) {
+          flushRun();
+          if (d.note) core.status('info', `${d.note}: closing the connection at a ${ev.type === null ? 'startup packet' : JSON.stringify(ev.type)} message of ${ev.size} bytes`);
+          this.emit(direction, { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' });
+          done = rawEnd;
+          runFrom = rawEnd;
+          break;
+        }
+        way.streamingUntil = ev.offset + ev.size;
+        done = Math.min(way.streamingUntil, rawEnd);
+        if (done >= way.streamingUntil) way.streamingUntil = -1;
+        continue;
+      }
+      if (ev.kind !== 'message') {
+        // A framing error: boundaries are lost; from here on everything passes as it comes.
+        way.transparent = true;
+        logged.push({ label: w.label, ev });
+        done = rawEnd;
+        continue;
+      }
+      const m = ev.message;
+      const end = m.frame.offset + m.frame.size;
+      const type = m.frame.type;
+      const wanted = type !== null && m.frame.complete && this.hook!.wants(direction, type);
+      if (!wanted) {
+        logged.push({ label: w.label, ev });
+        done = Math.max(done, Math.min(end, rawEnd));
+        continue;
+      }
+      flushRun();
+      const own = raw.subarray(m.frame.offset - rawStart, end - rawStart);
+      const d = this.hook!.decide({ conn: core.id, direction, message: m, bytes: own });
+      done = end;
+      runFrom = end;
+      if (!d || (d.forward === undefined && !d.reply && d.delayMs === undefined && !d.close)) {
+        logged.push({ label: w.label, ev });
+        this.emit(direction, { kind: 'send', to: w.send, bytes: own, forwarded: true });
+        continue;
+      }
+      // Logged now, in order: the message as pgscope's to take or pass, then what it sends.
+      this.flushLogged(direction, logged);
+      this.apply(direction, ev, own, d);
+    }
+    flushRun();
+    this.flushLogged(direction, logged);
+    // What is left: the start of a message still arriving, held until it is whole.
+    if (done < rawEnd && way.streamingUntil < 0 && !way.transparent && core.phase !== 'closed') {
+      const rest = Buffer.from(raw.subarray(done - rawStart));
+      way.carry.push(rest);
+      way.carryBytes = rest.length;
+    } else if (done < rawEnd) {
+      this.emit(direction, { kind: 'send', to: w.send, bytes: raw.subarray(done - rawStart), forwarded: true });
+    }
+    core.wire(w.label, direction, chunkStart, bytes);
+    core.forwarded(w.label, bytes.length);
+  }
+
+  private flushLogged(direction: Direction, logged: { label: Label; ev: CodecEvent }[]): void {
+    for (const { label, ev } of logged) this.observe(direction, label, ev);
+    logged.length = 0;
+  }
+
+  /** Carry out a hook's decision about one whole message. */
+  private apply(direction: Direction, ev: Extract<CodecEvent, { kind: 'message' }>, own: Buffer, d: MessageDecision): void {
+    const core = this.core;
+    const w = WAY[direction];
+    // The message itself goes on unless the decision sends other messages in its place
+    // (a list that holds the message's own bytes keeps it: messages injected around it).
+    const sends = d.forward ?? [own];
+    const kept = sends.includes(own);
+    this.observe(direction, kept ? w.label : w.consumed, ev);
+    if (d.note) core.status('info', `${d.note}: ${describeDecision(ev.message, d)}`);
+    if (d.delayMs !== undefined) this.emit(direction, { kind: 'delay', ms: d.delayMs });
+    for (const b of sends) {
+      const theirs = b === own;
+      this.emit(direction, { kind: 'send', to: w.send, bytes: b, forwarded: theirs });
+      if (!theirs) core.status('debug', `${w.own}: ${b.length} bytes of pgscope's own toward the ${direction === 'frontend' ? 'server' : 'client'} (${d.note ?? 'a hook'}), ${kept ? 'around' : 'in place of'} ${ev.message.name}`);
+    }
+    if (d.reply && d.reply.length > 0) {
+      // An answer to the sender: part of the client's conversation when the client is the sender.
+      for (const b of d.reply) {
+        if (direction === 'frontend') core.reply(b);
+        else core.act({ type: 'send-server', bytes: b, forwarded: false });
+      }
+    }
+    if (d.close) this.emit(direction, { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' });
+  }
+
+  /** Send now, or queue behind a delay in this direction. */
+  private emit(direction: Direction, q: Queued): void {
+    const way = this.ways[direction];
+    if (way.delayed || way.queue.length > 0) {
+      way.queue.push(q);
+      if (!way.delayed) this.drain(direction);
+      return;
+    }
+    if (q.kind === 'delay') {
+      way.queue.push(q);
+      this.drain(direction);
+      return;
+    }
+    this.carryOut(q);
+  }
+
+  private drain(direction: Direction): void {
+    const way = this.ways[direction];
+    while (way.queue.length > 0 && !way.delayed) {
+      const q = way.queue.shift()!;
+      if (q.kind === 'delay') {
+        if (q.ms === Infinity) {
+          // Held until the connection ends.
+          way.delayed = true;
+          return;
+        }
+        way.delayed = true;
+        this.core.act({ type: 'set-timer', name: `delay:${direction}`, ms: Math.max(0, q.ms) });
+        return;
+      }
+      this.carryOut(q);
+    }
+  }
+
+  private carryOut(q: Exclude<Queued, { kind: 'delay' }>): void {
+    const core = this.core;
+    if (q.kind === 'close') {
+      core.close(q.reason, q.how === 'reset' ? 'reset' : 'close');
+      return;
+    }
+    if (core.phase === 'closed') return;
+    core.act({ type: q.to, bytes: q.bytes, forwarded: q.forwarded });
+  }
+
+  // --- watching ---------------------------------------------------------------------
+
+  /** Log one codec event of the client's conversation and watch what the session needs from it. */
+  private observe(direction: Direction, label: Label, ev: CodecEvent): void {
+    const core = this.core;
+    core.codec(label, ev);
+    if (ev.kind !== 'message') return;
+    const m = ev.message;
+    if (!core.security.done) {
+      const notes = core.security.observe(m);
+      for (const w of notes.warnings) core.status('warn', w);
+      if (notes.verdict) core.log({ kind: 'security', conn: core.id, time: core.now(), verdict: notes.verdict });
+    }
+    if (direction === 'backend') {
+      core.lastServerMessage = m;
+      if (m.name === 'BackendKeyData' && core.target) {
+        const pid = valueOf(m.spans, 'process ID');
+        const key = valueOf(m.spans, 'secret key');
+        if (typeof pid === 'number' && Buffer.isBuffer(key) && m.frame.complete) {
+          core.cancels.remember(pid, Buffer.from(key), { ...core.target, conn: core.id });
+        }
+      }
+    } else if (m.name === 'Terminate') {
+      core.clientSentTerminate = true;
+    }
+  }
+}
+
+/** An ErrorResponse whose severity ends the session (FATAL, PANIC). */
+export function isFatal(m: DecodedMessage): boolean {
+  if (m.name !== 'ErrorResponse') return false;
+  const f = errorFields(m);
+  return ['FATAL', 'PANIC'].includes(f['V'] ?? f['S'] ?? '');
+}
+
+/** A message-start event as a DecodedMessage with no fields (for a hook deciding from the header). */
+function headerOnly(ev: Extract<CodecEvent, { kind: 'message-start' }>): DecodedMessage {
+  return {
+    frame: { direction: ev.direction, kind: ev.type === null ? 'startup' : 'message', offset: ev.offset, type: ev.type, length: ev.length, size: ev.size, bytes: Buffer.alloc(0), complete: false },
+    name: ev.type === null ? 'startup packet' : `a ${JSON.stringify(ev.type)} message`,
+    sub: [],
+    spans: [],
+  };
+}
+
+function describeDecision(m: DecodedMessage, d: MessageDecision): string {
+  const parts: string[] = [];
+  if (d.delayMs !== undefined) parts.push(d.delayMs === Infinity ? 'held until the connection ends' : `held ${d.delayMs} ms`);
+  if (d.forward !== undefined) parts.push(d.forward.length === 0 ? 'not forwarded' : `${d.forward.length} message(s) sent instead`);
+  if (d.reply && d.reply.length > 0) parts.push(`answered with ${d.reply.length} message(s)`);
+  if (d.close) parts.push(d.close === 'reset' ? 'connection reset' : 'connection closed');
+  return `${m.name} ${parts.join(', ')}`;
+}
