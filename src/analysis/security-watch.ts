@@ -1,4 +1,5 @@
-import { valueOf } from '../protocol/conversation.js';
+import { authenticationCode, offeredMechanisms } from '../protocol/backend/authentication.js';
+import { saslChannelBindingFlag, saslMechanism } from '../protocol/frontend/sasl-initial-response.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import { clip, SERVER_TEXT_MAX } from '../protocol/clip.js';
@@ -59,8 +60,8 @@ export class SecurityWatch {
     const f = m.frame;
     if (f.direction === 'frontend') {
       if (m.name === 'SASLInitialResponse') {
-        this.clientAuth = String(valueOf(m.spans, 'mechanism') ?? 'SASL');
-        const flag = valueOf(m.spans, 'GS2 channel-binding flag');
+        this.clientAuth = saslMechanism(m) ?? 'SASL';
+        const flag = saslChannelBindingFlag(m);
         if (typeof flag === 'string') this.clientGs2 = flag.startsWith('p') ? 'p' : flag === 'y' ? 'y' : 'n';
       } else if (m.name === 'PasswordMessage') {
         this.clientAuth = this.facts.authRequest() === 5 ? 'MD5' : 'cleartext password';
@@ -82,8 +83,8 @@ export class SecurityWatch {
     }
     if (f.type !== 'R') return NO_NOTES;
     const warnings: string[] = [];
-    const code = valueOf(m.spans, 'code');
-    if (code === 10 && m.spans.some((s) => s.name === 'mechanism' && s.value === 'SCRAM-SHA-256-PLUS')) {
+    const code = authenticationCode(m);
+    if (code === 10 && offeredMechanisms(m).includes('SCRAM-SHA-256-PLUS')) {
       this.serverOfferedPlus = true;
       if (this.facts.clientLeg() === 'none' && this.facts.serverTls()) {
         // The server offers -PLUS because pgscope's leg to it is TLS; libpq on a plaintext

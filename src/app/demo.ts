@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Config } from './config.js';
 import { fmtHostPort } from '../session/host-port.js';
-import { startProxy, type RunningProxy } from './start-proxy.js';
+import { launch, type RunningProxy } from './launch.js';
 import { OutputTarget } from '../output/output-target.js';
 import { terminalSafeLines } from '../output/terminal-safe.js';
 import { COLOUR, MONOCHROME } from '../output/style.js';
@@ -175,7 +175,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
     const plannedPort = await freePort();
     const [srv, prx] = await Promise.allSettled([
       startEmbeddedServer({ database: DEMO_DATABASE, setup: DEMO_SETUP, progress: note, port: plannedPort }),
-      startProxy(proxyConfig(plannedPort), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false }),
+      launch(proxyConfig(plannedPort), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false }),
     ]);
     if (srv.status === 'fulfilled') server = srv.value;
     if (prx.status === 'fulfilled') proxy = prx.value;
@@ -186,7 +186,7 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<n
       // Another process took the planned port meanwhile: the server runs on another one.
       await prx.value.stop();
       proxy = null;
-      proxy = await startProxy(proxyConfig(srv.value.port), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false });
+      proxy = await launch(proxyConfig(srv.value.port), { handleSignals: false, handleSummarySignal: opts.handleSignals !== false });
     }
     server = srv.value;
     const p = proxy!;

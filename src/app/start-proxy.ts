@@ -1,201 +1,129 @@
-import os from 'node:os';
-import { ConfigError, type Config } from './config.js';
-import { openOutputs } from '../output/outputs.js';
-import { CancelRegistry } from '../session/cancel-registry.js';
+import { EventEmitter } from 'node:events';
+import { filterSink, parseFilter } from '../output/filter/filter.js';
+import { jsonlObjectSink } from '../output/jsonl/object-sink.js';
+import type { JsonlCodecError, JsonlConnection, JsonlMessage, JsonlObject, JsonlSecurity, JsonlStatement, JsonlStatus, JsonlUnparsed } from '../output/jsonl/objects.js';
+import { OutputSetupError } from '../output/output-setup-error.js';
 import type { ProxyEvent } from '../session/events.js';
-import { fmtHostPort } from '../session/host-port.js';
 import type { MessageHook } from '../session/message-hook.js';
-import type { SessionSettings } from '../session/session.js';
-import { GeneratedCertificates, loadCertificatePair } from '../tls/certificates.js';
-import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
-import { LocalCa } from '../tls/local-ca.js';
-import { serverTlsPolicy } from '../tls/server-leg.js';
-import { ClientTlsContexts } from '../net/client-tls.js';
-import { Listener } from '../net/listener.js';
-import { selfLoopChecker } from '../net/self-loop.js';
+import { TlsSetupError } from '../tls/certificates.js';
+import { ConfigError, DEFAULTS, validateConfig, type Config } from './config.js';
+import { launch } from './launch.js';
 
-export interface RunningProxy {
-  /** The address and port actually listened on (port 0 → the one the OS chose). */
-  address: string;
-  port: number;
-  /** Resolves with the exit status once the proxy has stopped. */
-  done: Promise<number>;
-  /** Once stopped: some output could not be written whole (its reader was not reading), and was given up. */
-  readonly outputsAbandoned: boolean;
-  /** Stop: close the listener and the connections, flush the log. */
-  stop(): Promise<void>;
-  log(ev: ProxyEvent): void;
-}
-
-export interface StartOptions {
-  /** Where the human-readable log goes (default: stdout, or --logfile). */
-  write?: (text: string) => void;
-  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the proxy (the CLI does; tests don't). */
-  handleSignals?: boolean;
-  /** Print the summary on SIGUSR1 (implied by handleSignals; the demo, which stops by itself, asks for this alone). */
-  handleSummarySignal?: boolean;
-  /** Decides per forwarded message (see src/session/message-hook.ts). */
+/**
+ * pgscope as a library: `startProxy()` runs the same proxy as the CLI, for test suites and
+ * tools. Options are the CLI's flags in camelCase (Config: `serverHost`,
+ * `serverConnectPort`, `serverSslmode`, `logForwarded`, `jsonl`, `pcap`, `queryLog`,
+ * `filter`, `redactPasswords`, `overrideAuth`, …), with two differences that suit a test
+ * suite: it listens on a free port unless `clientListenPort` is given, and it writes no
+ * text log unless `logfile` is given. Events reach listeners as objects of the same form as
+ * JSON lines (docs/jsonl.md).
+ *
+ *   const proxy = await startProxy({ serverHost: '127.0.0.1', serverConnectPort: 5432 });
+ *   proxy.on('statement', (s) => console.log(s.sql, s.duration));
+ *   // connect your client to 127.0.0.1:proxy.port …
+ *   await proxy.close();
+ */
+export interface ProxyOptions extends Partial<Omit<Config, 'demo' | 'colour'>> {
+  /** Decides per forwarded message: pass, delay, replace, inject, drop, close (src/session/message-hook.ts). */
   hook?: MessageHook | null;
 }
 
-/** Set up everything a proxy needs, then listen. Setup errors reject with a clear message. */
-export async function startProxy(config: Config, opts: StartOptions = {}): Promise<RunningProxy> {
-  // The log must never take the proxy down, nor hold up its traffic (see OutputTarget).
-  // When whoever reads the text log on standard output goes away (pgscope … | head), stop
-  // as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure (disk full, EIO)
-  // is reported once on stderr and that output stops; proxying goes on.
-  let outputsBehind: (behind: boolean) => void = () => {};
-  const outputs = openOutputs(config, {
-    ...(opts.write ? { writeText: (text: string) => opts.write!(text) } : {}),
-    onTextLogGone: () => setImmediate(() => void stop()),
-    // --lossless: no client or server is read from while an output's reader is behind.
-    onCongestion: (behind) => outputsBehind(behind),
-  });
-  const log = outputs.log;
-  const status = (t: string, level: 'info' | 'error' = 'info'): void => outputs.status(t, level);
-  if (config.redactPasswords) status('--redact-passwords: passwords and MD5 hashes are redacted in every output');
-  if (outputs.filterDescription) status(`--filter: the log and --jsonl show only ${outputs.filterDescription}`);
-  if (config.serverChannelBinding !== 'prefer' && !config.overrideAuth) status(`--server-channel-binding ${config.serverChannelBinding} has no effect without --override-auth`);
+/** What each event name delivers (the JSON-lines object of that type). */
+export interface ProxyEventMap {
+  /** A decoded message (either direction, or pgscope's own). */
+  message: JsonlMessage;
+  /** A completed statement, with its duration, rows, tag or error. */
+  statement: JsonlStatement;
+  /** A connection's life: opened, client-tls, server-connected, server-tls, closed. */
+  connection: JsonlConnection;
+  /** The security verdict of a connection, after authentication. */
+  security: JsonlSecurity;
+  /** A status line (pgscope's own words, as the text log says them). */
+  status: JsonlStatus;
+  /** Bytes the codec could not frame (codec-error) or decode (unparsed). */
+  error: JsonlCodecError | JsonlUnparsed;
+  /** Every object, whatever its type. */
+  event: JsonlObject;
+}
 
-  const serverPolicy = serverTlsPolicy(config.serverSslmode, config.serverSslrootcert);
-  const effectiveMode = config.serverSslrootcert === 'system' ? 'verify-full' : config.serverSslmode;
-  const keylogs: KeyLogWriter[] = [];
-  const clientKeylog = config.clientSslkeylogfile ? openKeyLog(config.clientSslkeylogfile) : null;
-  const serverKeylog = config.serverSslkeylogfile ? openKeyLog(config.serverSslkeylogfile) : null;
-  if (clientKeylog) keylogs.push(clientKeylog);
-  if (serverKeylog) keylogs.push(serverKeylog);
+export interface PgscopeProxy {
+  /** The address and port pgscope listens on: point your client there. */
+  readonly address: string;
+  readonly port: number;
+  on<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
+  off<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
+  once<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
+  /** Stop listening, end every connection, flush and close the outputs. */
+  close(): Promise<void>;
+}
 
-  // One key per process, made before the first client arrives.
-  const t0 = Date.now();
-  let contexts: ClientTlsContexts;
-  if (config.clientSslCert && config.clientSslKey) {
-    contexts = new ClientTlsContexts({ kind: 'files', pair: loadCertificatePair(config.clientSslCert, config.clientSslKey) });
-  } else if (config.clientCa) {
-    const { ca, created } = await LocalCa.open(config.caDir);
-    contexts = new ClientTlsContexts({ kind: 'ca', ca });
-    status(`${created ? 'created a new local CA' : 'using the local CA'} in ${ca.dir}: clients can verify pgscope with sslmode=verify-full sslrootcert=${ca.certPath}`);
-  } else {
-    contexts = new ClientTlsContexts({ kind: 'generated', certs: new GeneratedCertificates(config.clientCertSig) });
+/** Which listener name each JSON-lines type goes to (besides 'event'). */
+const CHANNEL: Record<JsonlObject['type'], keyof ProxyEventMap | null> = {
+  message: 'message',
+  statement: 'statement',
+  connection: 'connection',
+  security: 'security',
+  status: 'status',
+  'codec-error': 'error',
+  unparsed: 'error',
+  dropped: null,
+};
+
+class Proxy extends EventEmitter implements PgscopeProxy {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly stop: () => Promise<void>,
+  ) {
+    super();
   }
-  if (!config.clientDenySsl || config.clientSslCert) await contexts.prepare();
-  if (!config.clientSslCert && !config.clientDenySsl) {
-    status(`${config.clientCa ? 'issued the default certificate (localhost) from the local CA' : `generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg`} in ${Date.now() - t0} ms`);
+
+  close(): Promise<void> {
+    return this.stop();
   }
+}
 
-  const cancels = new CancelRegistry();
-  const settings: SessionSettings = {
-    serverHost: config.serverHost,
-    serverDeleteSuffix: config.serverDeleteSuffix,
-    serverConnectPort: config.serverConnectPort,
-    serverSslnegotiation: config.serverSslnegotiation,
-    clientDenySsl: config.clientDenySsl,
-    serverTls: { attempt: serverPolicy.attempt, requireEncryption: serverPolicy.requireEncryption, mode: effectiveMode },
-    overrideAuth: config.overrideAuth ? { channelBinding: config.serverChannelBinding } : null,
-    clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
-    wire: outputs.wire,
-    statements: outputs.statements,
-    essentialOnly: !outputs.showsMessages,
-    logCerts: config.logCerts,
-    hook: opts.hook ?? null,
-  };
-
-  let abandoned = false;
-  let stopping = false;
-  let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((r) => (resolveDone = r));
-  // Set once listening (the self-loop check needs the port actually listened on).
-  let selfLoopCheck: (host: string, port: number) => Promise<string | null> = async () => null;
-
-  const listener = new Listener({
-    host: config.clientListenIp,
-    port: config.clientListenPort,
-    maxConnections: config.maxConnections,
-    clientTls: config.clientDenySsl ? null : contexts,
-    clientKeylog,
-    status: (t, level) => outputs.status(t, level),
-    connection: {
-      settings,
-      cancels,
-      log,
-      clientTls: contexts,
-      serverPolicy,
-      sendChunking: config.sendChunking,
-      clientKeylog,
-      serverKeylog,
-      selfLoopCheck: (host, port) => selfLoopCheck(host, port),
-    },
-    onClosed: () => {
-      if (config.quitOnHangup && !stopping) {
-        status('the first connection ended (--quit-on-hangup): exiting');
-        void stop();
-      }
-    },
-  });
-  outputsBehind = (behind) => listener.setOutputsBehind(behind);
-  const listenPort = await listener.listen().catch((e: unknown) => {
-    for (const k of keylogs) k.close();
+/** Start a proxy; rejects with a clear message for a bad option or a port that is taken. */
+export async function startProxy(options: ProxyOptions = {}): Promise<PgscopeProxy> {
+  const { hook, ...flags } = options;
+  let config: Config;
+  try {
+    const given = new Set(Object.keys(flags) as (keyof Config)[]);
+    config = validateConfig({ ...DEFAULTS, clientListenPort: 0, summary: false, ...flags, demo: false, colour: false }, given);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new TypeError(`startProxy: ${e.message}`);
     throw e;
-  });
-  selfLoopCheck = selfLoopChecker(config.clientListenIp, listenPort, config.allowSelfLoop);
-  if (config.serverHost) {
-    const refusal = await selfLoopCheck(config.serverHost, config.serverConnectPort);
-    if (refusal) {
-      await listener.close();
-      throw new ConfigError(refusal);
-    }
   }
-
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    status('stopping: closing the listener');
-    await listener.close();
-    // Everything logged so far first, then the summary below it; a reader that is not
-    // reading gets a second to catch up, then what it has not taken is given up (and said).
-    outputs.printSummary();
-    abandoned = !(await outputs.close(Date.now() + 1000));
-    for (const k of keylogs) k.close();
-    resolveDone(0);
-  };
-
-  if (opts.handleSignals) {
-    // SIGHUP (the terminal closed) too: the outputs are flushed and closed as on Ctrl-C.
-    // A second signal exits at once.
-    let signalled = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) process.exit(128 + (os.constants.signals[sig] ?? 1));
-      signalled = true;
-      status(`received ${sig}`);
-      void stop();
-    };
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-    void done.then(() => {
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
-    });
-  }
-  if (opts.handleSignals || opts.handleSummarySignal) {
-    // The summary so far, while pgscope keeps running (kill -USR1 <pid>). Always handled:
-    // Node's default for SIGUSR1 opens the inspector on 127.0.0.1:9229, which would let any
-    // local user run code in a process that holds decrypted traffic and passwords.
-    const onUsr1 = (): void => {
-      if (!outputs.printSummary()) status('SIGUSR1: no summary to print (start pgscope with --summary)');
-    };
-    process.on('SIGUSR1', onUsr1);
-    void done.then(() => process.off('SIGUSR1', onUsr1));
-  }
-
-  const where = fmtHostPort(config.clientListenIp, listenPort);
-  const to = config.serverHost ? fmtHostPort(config.serverHost, config.serverConnectPort) : `the SNI name minus ${JSON.stringify(config.serverDeleteSuffix)} (else localhost), port ${config.serverConnectPort}`;
-  status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
-  outputs.flush();
-  return {
-    address: config.clientListenIp,
-    port: listenPort,
-    done,
-    stop,
-    log,
-    get outputsAbandoned() {
-      return abandoned;
+  const filter = config.filter === null ? null : parseFilter(config.filter);
+  let proxy: Proxy | null = null;
+  const objects = jsonlObjectSink(
+    (o) => {
+      if (!proxy) return;
+      // (EventEmitter throws on an 'error' nobody listens to: only what is listened to is emitted.)
+      const channel = CHANNEL[o.type];
+      if (channel && proxy.listenerCount(channel) > 0) proxy.emit(channel, o);
+      if (proxy.listenerCount('event') > 0) proxy.emit('event', o);
     },
+    { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 1024) },
+  );
+  const listeners = filter ? filterSink(objects, filter) : objects;
+  const tap = (ev: ProxyEvent): void => {
+    // Nobody listens (yet): nothing is turned into objects.
+    if (proxy && proxy.eventNames().length > 0) listeners.write(ev);
   };
+  const running = await launch(config, {
+    hook: hook ?? null,
+    tap,
+    // Listeners get statements and typed values whatever the outputs need.
+    statements: { redact: config.redactPasswords, typed: true, records: true },
+    // No text log unless asked for (a file).
+    ...(config.logfile === null ? { write: () => {} } : {}),
+  }).catch((e: unknown) => {
+    throw e instanceof TlsSetupError || e instanceof OutputSetupError ? new TypeError(`startProxy: ${e.message}`) : e;
+  });
+  proxy = new Proxy(running.address, running.port, async () => {
+    await running.stop();
+    await running.done;
+  });
+  return proxy;
 }

@@ -1,10 +1,18 @@
 /**
  * Just enough of a PostgreSQL client to set up the demo server: connect over its Unix socket
  * (trust authentication, a folder only the server's user and root can enter), run simple
- * queries one after the other, hang up. Deliberately independent of the proxy's codec: it
- * only has to understand AuthenticationOk, ErrorResponse and ReadyForQuery.
+ * queries one after the other, hang up. It writes its messages with the codec's encoders
+ * and reads the server's with the codec; it only has to understand AuthenticationOk,
+ * ErrorResponse and ReadyForQuery.
  */
 import net from 'node:net';
+import { authenticationCode } from '../protocol/backend/authentication.js';
+import { Conversation } from '../protocol/conversation.js';
+import { query } from '../protocol/frontend/query.js';
+import { startupMessage } from '../protocol/frontend/startup-message.js';
+import { terminate } from '../protocol/frontend/terminate.js';
+import { errorFields } from '../protocol/inspect.js';
+import type { DecodedMessage } from '../protocol/types.js';
 
 /** An ErrorResponse from the server (or a broken exchange: code ''). */
 export class ServerError extends Error {
@@ -20,36 +28,20 @@ export class ServerError extends Error {
 /** SQLSTATE 57P03 cannot_connect_now: "the database system is starting up". */
 export const CANNOT_CONNECT_NOW = '57P03';
 
-function cstr(s: string): Buffer {
-  return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
+function startup(user: string, database: string): Buffer {
+  return startupMessage.encode({
+    protocol: { major: 3, minor: 0 },
+    params: [
+      ['user', user],
+      ['database', database],
+      ['application_name', 'pgscope --demo setup'],
+    ],
+  });
 }
 
-function startupMessage(user: string, database: string): Buffer {
-  const body = Buffer.concat([cstr('user'), cstr(user), cstr('database'), cstr(database), cstr('application_name'), cstr('pgscope --demo setup'), Buffer.from([0])]);
-  const head = Buffer.alloc(8);
-  head.writeInt32BE(8 + body.length, 0);
-  head.writeInt32BE(3 << 16, 4); // protocol 3.0
-  return Buffer.concat([head, body]);
-}
-
-function typed(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeInt32BE(4 + body.length, 1);
-  return Buffer.concat([head, body]);
-}
-
-/** The S/C/M fields of an ErrorResponse body. */
-function errorFields(body: Buffer): { code: string; message: string; severity: string } {
-  const f: Record<string, string> = {};
-  let at = 0;
-  while (at < body.length && body[at] !== 0) {
-    const key = String.fromCharCode(body[at]!);
-    const end = body.indexOf(0, at + 1);
-    if (end < 0) break;
-    f[key] = body.toString('utf8', at + 1, end);
-    at = end + 1;
-  }
+/** The S/C/M fields of an ErrorResponse. */
+function describeError(m: DecodedMessage): { code: string; message: string; severity: string } {
+  const f = errorFields(m);
   return { code: f['C'] ?? '', message: f['M'] ?? 'unknown error', severity: f['V'] ?? f['S'] ?? 'ERROR' };
 }
 
@@ -61,7 +53,8 @@ function errorFields(body: Buffer): { code: string; message: string; severity: s
 export function runQueries(socketPath: string, user: string, database: string, queries: readonly string[], timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path: socketPath });
-    let buf: Buffer = Buffer.alloc(0);
+    // The server's half of the conversation (the startup packet is written, not decoded).
+    const conv = new Conversation({ frontendMode: 'normal' });
     let next = 0;
     let failed: ServerError | null = null;
     let settled = false;
@@ -76,31 +69,37 @@ export function runQueries(socketPath: string, user: string, database: string, q
     const timer = setTimeout(() => finish(new ServerError('', `no answer from the server within ${timeoutMs} ms`)), timeoutMs);
     socket.once('error', (e) => finish(e));
     socket.once('close', () => finish(failed ?? new ServerError('', 'the server closed the connection')));
-    socket.once('connect', () => socket.write(startupMessage(user, database)));
+    socket.once('connect', () => socket.write(startup(user, database)));
     socket.on('data', (d: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      while (buf.length >= 5) {
-        const len = buf.readInt32BE(1);
-        if (len < 4) return finish(new ServerError('', 'malformed message from the server'));
-        if (buf.length < 1 + len) break;
-        const type = String.fromCharCode(buf[0]!);
-        const body = buf.subarray(5, 1 + len);
-        buf = buf.subarray(1 + len);
-        switch (type) {
-          case 'R':
-            if (body.readInt32BE(0) !== 0) return finish(new ServerError('', `the server asked for a password (authentication request ${body.readInt32BE(0)}) on its setup socket`));
+      for (const ev of conv.push('backend', d)) {
+        if (settled) return;
+        if (ev.kind === 'error' || ev.kind === 'unparsed') return finish(new ServerError('', 'malformed message from the server'));
+        if (ev.kind !== 'message') continue;
+        const m = ev.message;
+        switch (m.frame.type) {
+          case 'R': {
+            const code = authenticationCode(m);
+            if (code !== 0) return finish(new ServerError('', `the server asked for a password (authentication request ${code}) on its setup socket`));
             break;
+          }
           case 'E': {
-            const e = errorFields(body);
+            const e = describeError(m);
             failed = new ServerError(e.code, `${e.severity}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`);
             // Before ReadyForQuery (startup) the server closes the connection; afterwards it sends 'Z'.
             break;
           }
           case 'Z':
             if (failed) return finish(failed);
-            if (next < queries.length) socket.write(typed('Q', cstr(queries[next++]!)));
-            else {
-              socket.end(typed('X', Buffer.alloc(0)));
+            if (next < queries.length) {
+              let q: Buffer;
+              try {
+                q = query.encode({ query: queries[next++]! });
+              } catch (e) {
+                return finish(e as Error); // a zero byte in the SQL: no Query can carry it
+              }
+              socket.write(q);
+            } else {
+              socket.end(terminate.encode({}));
               return finish(null);
             }
             break;

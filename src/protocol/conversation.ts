@@ -1,4 +1,8 @@
+import { authenticationCode } from './backend/authentication.js';
+import { negotiatedMinor } from './backend/negotiate-protocol-version.js';
 import { newDecodeContext, parseStartReplication, type DecodeContext } from './context.js';
+import { queryText } from './frontend/query.js';
+import { startupParameters } from './frontend/startup-message.js';
 import { decodeMemoized } from './decode-memo.js';
 import { Framer, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE, type FramerMode } from './framer.js';
 import type { CodecEvent, DecodedMessage, Direction, Span } from './types.js';
@@ -91,8 +95,8 @@ export class Conversation {
         this.backend.expectAnswer();
       } else if (code >>> 16 === 3) {
         ctx.protocol = { major: 3, minor: code & 0xffff };
-        const params = valueOf(msg.spans, 'parameters');
-        if (params && typeof params === 'object') ctx.startupParams = params as Record<string, string>;
+        const params = startupParameters(msg);
+        if (params) ctx.startupParams = params;
       }
       return;
     }
@@ -100,13 +104,13 @@ export class Conversation {
       ctx.awaitingAnswer = null;
       switch (f.type) {
         case 'R': {
-          const code = valueOf(msg.spans, 'code');
-          if (typeof code === 'number') ctx.authRequest = code;
+          const code = authenticationCode(msg);
+          if (code !== undefined) ctx.authRequest = code;
           break;
         }
         case 'v': {
-          const minor = valueOf(msg.spans, 'newest minor version');
-          if (typeof minor === 'number' && ctx.protocol) ctx.protocol = { major: ctx.protocol.major, minor: minor & 0xffff };
+          const minor = negotiatedMinor(msg);
+          if (minor !== undefined && ctx.protocol) ctx.protocol = { major: ctx.protocol.major, minor: minor & 0xffff };
           break;
         }
         case 'W':
@@ -138,8 +142,8 @@ export class Conversation {
           break;
       }
     } else if (f.type === 'Q') {
-      const sql = valueOf(msg.spans, 'query');
-      if (typeof sql === 'string') {
+      const sql = queryText(msg);
+      if (sql !== undefined) {
         const rep = parseStartReplication(sql);
         if (rep) ctx.pendingReplication = rep;
       }
@@ -147,7 +151,11 @@ export class Conversation {
   }
 }
 
-/** The value of the first top-level span with this name. */
+/**
+ * The value of the first top-level span with this name.
+ * @deprecated Span names belong to the message modules: use the message's codec
+ * (`fields(m)`) or its module's accessor (authenticationCode, offeredMechanisms, …).
+ */
 export function valueOf(spans: Span[], name: string): unknown {
   for (const s of spans) if (s.name === name) return s.value;
   return undefined;

@@ -1,22 +1,53 @@
+import { backendDecoders } from './backend/index.js';
 import type { DecodeContext } from './context.js';
+import type { MessageCodec } from './decoder.js';
+import { frontendDecoders } from './frontend/index.js';
 import { decodeFrame } from './decode.js';
 import type { DecodedMessage, Direction, Frame, Span } from './types.js';
 
 /**
- * The messages whose decoding depends on their bytes alone (no DecodeContext) and whose
- * spans nothing changes after decoding. Left out on purpose: DataRow ('D', backend) and
- * Bind ('B'), which the statement tracker types from RowDescription and Parse; Query and
- * Parse, whose SQL --redact-passwords may mark secret; 'p', 'R', 'K' and CopyData, read
- * by the context; ErrorResponse and NoticeResponse, rarely the same twice.
+ * Types a decode memo must not share although their decoders take no context, and why.
+ * Everything else whose codec has `readsContext: false` is shared (CONTEXT_FREE); a
+ * decoder that starts to read the context says so with readsContext and leaves on its own.
+ */
+export const NOT_SHARED: Record<Direction, Readonly<Record<string, string>>> = {
+  frontend: {
+    B: 'Bind: the statement tracker types its parameters (and marks them secret) in place after decoding',
+    Q: 'Query: --redact-passwords may mark its SQL secret in place after decoding',
+    P: 'Parse: --redact-passwords may mark its SQL secret in place after decoding',
+    F: 'FunctionCall: its values are Buffers (a Buffer cannot be frozen and would keep the first frame alive)',
+    f: 'CopyFail: rarely the same twice',
+    X: 'Terminate: once per connection',
+  },
+  backend: {
+    D: 'DataRow: the statement tracker types its columns in place after decoding; its values are Buffers',
+    R: 'Authentication: once or twice per connection; its salt and SASL data are Buffers',
+    E: 'ErrorResponse: rarely the same twice',
+    N: 'NoticeResponse: rarely the same twice',
+    A: 'NotificationResponse: rarely the same twice (payloads)',
+    V: 'FunctionCallResponse: its value is a Buffer',
+    v: 'NegotiateProtocolVersion: once per connection',
+    G: 'CopyInResponse: once per COPY',
+    H: 'CopyOutResponse: once per COPY',
+    W: 'CopyBothResponse: once per replication stream',
+  },
+};
+
+/**
+ * The messages whose decoding depends on their bytes alone (codec.readsContext false) and
+ * whose spans nothing changes after decoding (not in NOT_SHARED): frontend Execute, Sync,
+ * Flush, Describe, Close, CopyDone; backend ParseComplete, BindComplete, CloseComplete,
+ * CommandComplete, ReadyForQuery, RowDescription, NoData, PortalSuspended,
+ * ParameterDescription, EmptyQueryResponse, ParameterStatus, CopyDone.
  */
 export const CONTEXT_FREE: Record<Direction, ReadonlySet<string>> = {
-  // Execute, Sync, Flush, Describe, Close, CopyDone.
-  frontend: new Set(['E', 'S', 'H', 'D', 'C', 'c']),
-  // ParseComplete, BindComplete, CloseComplete, CommandComplete, ReadyForQuery,
-  // RowDescription, NoData, PortalSuspended, ParameterDescription, EmptyQueryResponse,
-  // ParameterStatus, CopyDone.
-  backend: new Set(['1', '2', '3', 'C', 'Z', 'T', 'n', 's', 't', 'I', 'S', 'c']),
+  frontend: contextFree(frontendDecoders, NOT_SHARED.frontend),
+  backend: contextFree(backendDecoders, NOT_SHARED.backend),
 };
+
+function contextFree(table: Record<string, MessageCodec>, excluded: Readonly<Record<string, string>>): ReadonlySet<string> {
+  return new Set(Object.keys(table).filter((type) => !table[type]!.readsContext && !Object.prototype.hasOwnProperty.call(excluded, type)));
+}
 
 /** Longest frame remembered: the small, repeated messages of every statement. */
 const MAX_FRAME_BYTES = 256;

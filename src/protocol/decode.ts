@@ -1,16 +1,11 @@
 import type { DecodeContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import { Reader, StopDecoding } from './reader.js';
+import { gssencResponse, sslResponse } from './backend/encryption-response.js';
 import { decoderFor, startupDecoderFor } from './registry.js';
 import { tlsRecordDecoder } from './frontend/tls-client-hello.js';
-import type { DecodedMessage, Frame } from './types.js';
+import type { DecodedMessage, Frame, Span } from './types.js';
 import { plural } from './values.js';
-
-const ANSWERS: Record<string, string> = {
-  S: 'willing to perform SSL',
-  N: 'unwilling to perform encryption; continue unencrypted',
-  G: 'willing to perform GSSAPI encryption',
-};
 
 /** The length word's meaning: "5 bytes". */
 const lengthMeaning = (n: number): string => plural(n, 'byte');
@@ -21,14 +16,17 @@ const lengthMeaning = (n: number): string => plural(n, 'byte');
  */
 export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
   const r: Reader = new Reader(frame, 'message');
+  /** The type byte's span, once read. */
+  let typeSpan: Span | undefined;
   let sub: string[] = [];
   let error: ProtocolError | undefined;
   try {
     switch (frame.kind) {
       case 'answer': {
-        const what = ctx.awaitingAnswer === 'gss' ? 'GSSENCResponse' : ctx.awaitingAnswer === 'ssl' ? 'SSLResponse' : frame.type === 'G' ? 'GSSENCResponse' : 'SSLResponse';
-        r.messageName = what;
-        r.char('answer', (c) => ANSWERS[c]);
+        const gss = ctx.awaitingAnswer === 'gss' || (ctx.awaitingAnswer !== 'ssl' && frame.type === 'G');
+        const dec = gss ? gssencResponse : sslResponse;
+        r.messageName = dec.name;
+        dec.decode(r, ctx);
         break;
       }
       case 'tls-record': {
@@ -50,6 +48,7 @@ export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
         const dec = decoderFor(frame.direction, type);
         r.messageName = dec?.name ?? `unknown message ${JSON.stringify(type)}`;
         r.char('type', dec?.name ?? 'unknown message type');
+        typeSpan = r.spans[r.spans.length - 1];
         r.int32('length', lengthMeaning);
         if (!dec) {
           r.fail('unknown-type', `a ${frame.direction === 'frontend' ? 'client' : 'server'} message type byte, got ${JSON.stringify(type)} (0x${type.charCodeAt(0).toString(16).padStart(2, '0')})`, 0);
@@ -78,8 +77,7 @@ export function decodeFrame(frame: Frame, ctx: DecodeContext): DecodedMessage {
   }
   // A decoder may have named the message more precisely ('R' → AuthenticationSASL, 'p' →
   // SASLResponse): the type byte's meaning says the final name.
-  const typeSpan = frame.kind === 'message' ? r.spans[0] : undefined;
-  if (typeSpan && typeSpan.name === 'type' && typeSpan.meaning !== 'unknown message type') typeSpan.meaning = r.messageName;
+  if (typeSpan && typeSpan.meaning !== 'unknown message type') typeSpan.meaning = r.messageName;
   const msg: DecodedMessage = { frame, name: r.messageName, sub, spans: r.spans };
   if (error) msg.error = error;
   return msg;

@@ -1,55 +1,48 @@
 /**
- * Builders for the few messages pgscope itself sends (everything else is forwarded as it
- * arrived). Pure: bytes out.
+ * Builders for the messages pgscope itself sends, kept under their old names: each is a
+ * thin wrapper over its message module's codec (`encode(fields)`), which is where the
+ * wire format lives. New code can call the codecs directly. Pure: bytes out.
  */
-import { CANCEL_REQUEST_CODE, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE } from './framer.js';
+import { authentication } from './backend/authentication.js';
+import { errorResponse } from './backend/error-response.js';
+import type { ErrorNoticeField } from './backend/error-fields.js';
+import { noticeResponse } from './backend/notice-response.js';
+import { cancelRequest } from './frontend/cancel-request.js';
+import { gssencRequest } from './frontend/gssenc-request.js';
+import { passwordMessage } from './frontend/password-message.js';
+import { saslInitialResponse } from './frontend/sasl-initial-response.js';
+import { saslResponse } from './frontend/sasl-response.js';
+import { sslRequest } from './frontend/ssl-request.js';
+import { writeMessage } from './writer.js';
 
 /** A normal-phase message: Byte1 type, Int32 length (counting itself), body. */
 export function encodeMessage(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out.write(type, 0, 'latin1');
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
+  return writeMessage(type, `message ${JSON.stringify(type)}`, (w) => w.bytes(body, 'body'), 5 + body.length);
 }
 
 /** SSLRequest: Int32 8, Int32 80877103. */
 export function encodeSslRequest(): Buffer {
-  return startupCode(SSL_REQUEST_CODE);
+  return sslRequest.encode({});
 }
 
 /** GSSENCRequest: Int32 8, Int32 80877104. */
 export function encodeGssEncRequest(): Buffer {
-  return startupCode(GSSENC_REQUEST_CODE);
-}
-
-function startupCode(code: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeInt32BE(8, 0);
-  b.writeInt32BE(code, 4);
-  return b;
+  return gssencRequest.encode({});
 }
 
 /** CancelRequest: Int32 length, Int32 80877102, Int32 process ID, secret key (4 bytes in 3.0, up to 256 in 3.2). */
 export function encodeCancelRequest(processId: number, key: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(12 + key.length);
-  b.writeInt32BE(12 + key.length, 0);
-  b.writeInt32BE(CANCEL_REQUEST_CODE, 4);
-  b.writeInt32BE(processId, 8);
-  key.copy(b, 12);
-  return b;
+  return cancelRequest.encode({ processId, secretKey: key });
 }
 
 /** AuthenticationCleartextPassword ('R', Int32 3): what --override-auth asks the client for. */
 export function encodeAuthenticationCleartextPassword(): Buffer {
-  const code = Buffer.alloc(4);
-  code.writeInt32BE(3);
-  return encodeMessage('R', code);
+  return authentication.encode({ code: 3 });
 }
 
 /** PasswordMessage ('p'): String — the password (cleartext, or 'md5' + hex hash); bytes as given, then the zero byte. */
 export function encodePasswordMessage(password: Buffer): Buffer {
-  return encodeMessage('p', Buffer.concat([password, Buffer.from([0])]));
+  return passwordMessage.encode({ password });
 }
 
 /**
@@ -57,14 +50,12 @@ export function encodePasswordMessage(password: Buffer): Buffer {
  * the Initial Response (the SCRAM client-first-message).
  */
 export function encodeSaslInitialResponse(mechanism: string, initial: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeInt32BE(initial.length);
-  return encodeMessage('p', Buffer.concat([Buffer.from(mechanism + '\0', 'latin1'), len, initial]));
+  return saslInitialResponse.encode({ mechanism, initialResponse: initial });
 }
 
 /** SASLResponse ('p'): the mechanism's data (the SCRAM client-final-message). */
 export function encodeSaslResponse(data: Buffer): Buffer {
-  return encodeMessage('p', data);
+  return saslResponse.encode({ data });
 }
 
 export interface ErrorFields {
@@ -80,13 +71,15 @@ export interface ErrorFields {
   hint?: string;
 }
 
-/** ErrorResponse ('E') or NoticeResponse ('N'): fields of Byte1 code + String, ended by a zero byte. */
-export function encodeErrorResponse(f: ErrorFields, type: 'E' | 'N' = 'E'): Buffer {
-  const parts: Buffer[] = [];
-  const field = (code: string, value: string | undefined): void => {
-    if (value === undefined) return;
-    // A String may not contain a zero byte: drop any, rather than cut the message short.
-    parts.push(Buffer.from(code + value.replace(/\0/g, '') + '\0', 'utf8'));
+/**
+ * The fields of an ErrorResponse or NoticeResponse pgscope writes itself: S and V
+ * (severity), C, M, then D and H when given. A String may not contain a zero byte: any is
+ * dropped, rather than cut the message short.
+ */
+export function errorNoticeFieldsOf(f: ErrorFields): ErrorNoticeField[] {
+  const out: ErrorNoticeField[] = [];
+  const field = (type: string, value: string | undefined): void => {
+    if (value !== undefined) out.push({ type, value: value.replace(/\0/g, '') });
   };
   field('S', f.severity);
   field('V', f.severity);
@@ -94,6 +87,10 @@ export function encodeErrorResponse(f: ErrorFields, type: 'E' | 'N' = 'E'): Buff
   field('M', f.message);
   field('D', f.detail);
   field('H', f.hint);
-  parts.push(Buffer.from([0]));
-  return encodeMessage(type, Buffer.concat(parts));
+  return out;
+}
+
+/** ErrorResponse ('E') or NoticeResponse ('N'): fields of Byte1 code + String, ended by a zero byte. */
+export function encodeErrorResponse(f: ErrorFields, type: 'E' | 'N' = 'E'): Buffer {
+  return (type === 'E' ? errorResponse : noticeResponse).encode({ fields: errorNoticeFieldsOf(f) });
 }

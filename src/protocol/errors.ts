@@ -39,3 +39,47 @@ export class ProtocolError extends Error {
     return { code: this.code, message: this.messageName, direction: this.direction, offset: this.offset, expected: this.expected };
   }
 }
+
+export type FieldsErrorCode =
+  /** The message was decoded with an error: its fields are not all known. */
+  | 'malformed'
+  /** The framer kept only a prefix of the message (a huge one): its fields are not all known. */
+  | 'not-retained'
+  /** The codec was asked about a message that is not its own. */
+  | 'not-this-message'
+  /** A String field is not valid UTF-8: as a JS string it would not encode back to the same bytes. */
+  | 'not-utf8';
+
+/**
+ * Thrown by a codec's `fields(m)` when the message cannot be given as typed fields that
+ * encode back to exactly its bytes. Names the message and the absolute stream offset of
+ * the problem (the error's offset, the first byte not retained, the bad field).
+ */
+export class FieldsError extends Error {
+  override readonly name = 'FieldsError';
+  constructor(
+    readonly code: FieldsErrorCode,
+    readonly messageName: string,
+    /** Absolute offset in the direction's stream. */
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${messageName} at offset ${offset}: no typed fields (${code}): ${reason}`);
+  }
+}
+
+/**
+ * Thrown by a codec's `encode(f)` for fields no well-formed message can carry (a zero byte
+ * inside a String, a format code other than 0 or 1, a number out of its field's range…):
+ * what an encoder returns always decodes with no error.
+ */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+  constructor(
+    readonly messageName: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`cannot encode ${messageName}: ${field}: ${reason}`);
+  }
+}

@@ -1,17 +1,14 @@
+import { errorNoticeFields } from './backend/error-fields.js';
 import type { DecodedMessage, Span } from './types.js';
 
 /**
  * The fields of an ErrorResponse or NoticeResponse by their one-letter code
- * (S, V, C, M, …), read from the decoded spans.
+ * (S, V, C, M, …), as far as they were read (a later field of the same code wins).
+ * Typed, ordered and complete: errorResponse.fields(m).
  */
 export function errorFields(m: DecodedMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const s of m.spans) {
-    if (s.name !== 'field' || !s.children) continue;
-    const code = s.children.find((c) => c.name === 'field type')?.value;
-    const value = s.children.find((c) => c.name === 'value')?.value;
-    if (typeof code === 'string' && typeof value === 'string') out[code] = value;
-  }
+  for (const f of errorNoticeFields(m)) out[f.type] = f.value;
   return out;
 }
 

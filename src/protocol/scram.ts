@@ -1,4 +1,5 @@
 import type { Reader } from './reader.js';
+import type { Span } from './types.js';
 
 /**
  * SCRAM messages (RFC 5802, carried in SASLInitialResponse/SASLContinue/SASLResponse/
@@ -86,4 +87,10 @@ export function readScramAttributes(r: Reader, length: number, opts: ScramReadOp
     void pos;
   });
   return attrs;
+}
+
+/** The GS2 channel-binding flag a client-first-message's spans hold ('n', 'y', 'p=<name>'), if read. */
+export function gs2FlagOf(spans: readonly Span[]): string | undefined {
+  for (const s of spans) if (s.name === 'GS2 channel-binding flag') return typeof s.value === 'string' ? s.value : undefined;
+  return undefined;
 }

@@ -1,5 +1,7 @@
 import { Conversation } from '../protocol/conversation.js';
 import { encodeAuthenticationCleartextPassword } from '../protocol/encode.js';
+import { passwordMessage } from '../protocol/frontend/password-message.js';
+import { tryFields } from '../protocol/registry.js';
 import type { Direction } from '../protocol/types.js';
 import { describeServerError, OverrideAuth } from './auth/override-auth.js';
 import type { ChannelBindingPolicy } from './auth/choose-mechanism.js';
@@ -124,16 +126,16 @@ export class Authenticating {
         core.close('client terminated during authentication');
         return;
       }
-      const span = m.name === 'PasswordMessage' ? m.spans.find((s) => s.name === 'password') : undefined;
-      if (!span || m.error) {
+      const given = m.name === 'PasswordMessage' ? tryFields(passwordMessage, m) : null;
+      if (!given) {
         core.fail(`expected the client's PasswordMessage (pgscope asked for a cleartext password), got ${m.name}`, '08P01');
         return;
       }
       this.awaitingPassword = false;
       core.security.clientGavePassword();
       holdFrom = m.frame.offset + m.frame.size;
-      // The password's bytes, without the String's terminating zero byte (a copy: OverrideAuth wipes it when done).
-      const step = this.auth!.onClientPassword(Buffer.from(m.frame.bytes.subarray(span.start, span.end - 1)));
+      // The password's bytes (a copy: OverrideAuth wipes it when done).
+      const step = this.auth!.onClientPassword(Buffer.from(given.password));
       if (step.kind === 'send-server') this.send(step.bytes);
       else if (step.kind === 'fail') {
         core.fail(step.message, step.code);

@@ -1,4 +1,6 @@
-import { Conversation, valueOf } from '../protocol/conversation.js';
+import { Conversation } from '../protocol/conversation.js';
+import { cancelRequest } from '../protocol/frontend/cancel-request.js';
+import { tryFields } from '../protocol/registry.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import { describeCertificate } from '../tls/describe-cert.js';
 import type { SessionCore } from './core.js';
@@ -192,9 +194,8 @@ export class ClientStartup {
   private routeCancel(m: DecodedMessage): void {
     const core = this.core;
     core.cancelOnly = true;
-    const pid = valueOf(m.spans, 'process ID');
-    const key = valueOf(m.spans, 'secret key');
-    const known = typeof pid === 'number' && Buffer.isBuffer(key) ? core.cancels.lookup(pid, key) : undefined;
+    const f = tryFields(cancelRequest, m);
+    const known = f ? core.cancels.lookup(f.processId, f.secretKey) : undefined;
     if (known) {
       core.connect(known.host, known.port, `the key of connection #${known.conn}`);
       return;

@@ -1,4 +1,5 @@
-import { valueOf } from '../protocol/conversation.js';
+import { backendKeyData } from '../protocol/backend/backend-key-data.js';
+import { tryFields } from '../protocol/registry.js';
 import { encodeErrorResponse } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
@@ -279,11 +280,8 @@ export class Forwarding {
     if (direction === 'backend') {
       core.lastServerMessage = m;
       if (m.name === 'BackendKeyData' && core.target) {
-        const pid = valueOf(m.spans, 'process ID');
-        const key = valueOf(m.spans, 'secret key');
-        if (typeof pid === 'number' && Buffer.isBuffer(key) && m.frame.complete) {
-          core.cancels.remember(pid, Buffer.from(key), { ...core.target, conn: core.id });
-        }
+        const key = tryFields(backendKeyData, m);
+        if (key) core.cancels.remember(key.processId, Buffer.from(key.secretKey), { ...core.target, conn: core.id });
       }
     } else if (m.name === 'Terminate') {
       core.clientSentTerminate = true;

@@ -180,7 +180,7 @@ function line(o: unknown): void {
   if (!isObj(o)) fail('not a JSON object');
   if (o.v !== JSONL_VERSION) fail(`v must be ${JSONL_VERSION}, got ${JSON.stringify(o.v)}`);
   oneOf(o, 'type', JSONL_TYPES);
-  if (!(o.type === 'status' && o.conn === null)) int(o, 'conn', 1);
+  if (!((o.type === 'status' || o.type === 'dropped') && o.conn === null)) int(o, 'conn', 1);
   time(o, 'time', 'ts');
   switch (o.type) {
     case 'message':
@@ -220,6 +220,11 @@ function line(o: unknown): void {
       return;
     case 'statement':
       return statement(o);
+    case 'dropped':
+      int(o, 'lines', 1);
+      str(o, 'output');
+      str(o, 'text');
+      return;
   }
 }
 

@@ -104,14 +104,18 @@ describe('decodeMemoized', () => {
     }
   });
 
-  it('every CONTEXT_FREE decoder reads its bytes only: it takes no DecodeContext', () => {
+  it('every CONTEXT_FREE decoder reads its bytes only: its codec says it reads no context, and it takes none', () => {
     for (const direction of ['frontend', 'backend'] as const) {
       for (const type of CONTEXT_FREE[direction]) {
         const dec = decoderFor(direction, type);
         assert.ok(dec, `${direction} ${type} has a decoder`);
-        assert.ok(dec.decode.length < 2, `${direction} ${JSON.stringify(type)} (${dec.name}) takes the context: take it out of CONTEXT_FREE`);
+        assert.equal(dec.readsContext, false, `${direction} ${JSON.stringify(type)} (${dec.name}) reads the context: it cannot be in CONTEXT_FREE`);
+        assert.ok(dec.decode.length < 2, `${direction} ${JSON.stringify(type)} (${dec.name}) takes the context: its codec must say readsContext`);
       }
     }
+    // Derived from readsContext less the exceptions (NOT_SHARED), it is the list it always was.
+    assert.deepEqual([...CONTEXT_FREE.frontend].sort(), ['C', 'D', 'E', 'H', 'S', 'c']);
+    assert.deepEqual([...CONTEXT_FREE.backend].sort(), ['1', '2', '3', 'C', 'I', 'S', 'T', 'Z', 'c', 'n', 's', 't']);
   });
 
   it('the annotated log and JSON lines write a shared message as they write a fresh one, whatever its prefix, label and offset', () => {

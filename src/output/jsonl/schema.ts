@@ -5,5 +5,5 @@
 export const JSONL_VERSION = 1;
 
 /** The `type` member of each line. */
-export const JSONL_TYPES = ['connection', 'message', 'codec-error', 'unparsed', 'status', 'security', 'statement'] as const;
+export const JSONL_TYPES = ['connection', 'message', 'codec-error', 'unparsed', 'status', 'security', 'statement', 'dropped'] as const;
 export type JsonlType = (typeof JSONL_TYPES)[number];

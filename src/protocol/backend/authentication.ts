@@ -1,7 +1,11 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
 import type { Reader } from '../reader.js';
 import { readScramAttributes } from '../scram.js';
+import { bytesFrom, bytesOf, isMessage, maybeSpan, num, span, spansNamed, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
+import { writeMessage } from '../writer.js';
 import { lookup } from './lookup.js';
+import { EncodeError } from '../errors.js';
 
 /**
  * Authentication (B, 'R'): "Identifies the message as an authentication request." An Int32
@@ -75,8 +79,68 @@ function readSaslData(r: Reader): void {
   readScramAttributes(r, r.remaining);
 }
 
-export const authentication: MessageDecoder = {
+/** AuthenticationOk (code 0): "Specifies that the authentication was successful." */
+export interface AuthenticationOk {
+  code: 0;
+}
+/** AuthenticationKerberosV5 (code 2). */
+export interface AuthenticationKerberosV5 {
+  code: 2;
+}
+/** AuthenticationCleartextPassword (code 3). */
+export interface AuthenticationCleartextPassword {
+  code: 3;
+}
+/** AuthenticationMD5Password (code 5): Byte4 — "The salt to use when encrypting the password." */
+export interface AuthenticationMD5Password {
+  code: 5;
+  salt: Buffer;
+}
+/** AuthenticationGSS (code 7). */
+export interface AuthenticationGSS {
+  code: 7;
+}
+/** AuthenticationGSSContinue (code 8): Byten — "GSSAPI or SSPI authentication data." */
+export interface AuthenticationGSSContinue {
+  code: 8;
+  data: Buffer;
+}
+/** AuthenticationSSPI (code 9). */
+export interface AuthenticationSSPI {
+  code: 9;
+}
+/** AuthenticationSASL (code 10): the SASL mechanisms, in the server's order of preference. */
+export interface AuthenticationSASL {
+  code: 10;
+  mechanisms: string[];
+}
+/** AuthenticationSASLContinue (code 11): Byten — "SASL data, specific to the SASL mechanism being used." */
+export interface AuthenticationSASLContinue {
+  code: 11;
+  data: Buffer;
+}
+/** AuthenticationSASLFinal (code 12): Byten — SASL outcome "additional data". */
+export interface AuthenticationSASLFinal {
+  code: 12;
+  data: Buffer;
+}
+
+/** The fields of an Authentication ('R') message: one of the requests, told apart by `code`. */
+export type Authentication =
+  | AuthenticationOk
+  | AuthenticationKerberosV5
+  | AuthenticationCleartextPassword
+  | AuthenticationMD5Password
+  | AuthenticationGSS
+  | AuthenticationGSSContinue
+  | AuthenticationSSPI
+  | AuthenticationSASL
+  | AuthenticationSASLContinue
+  | AuthenticationSASLFinal;
+
+export const authentication: MessageCodec<Authentication> = {
   name: 'Authentication',
+  readsContext: false,
   decode(r) {
     const code = r.int32('code', (c) => {
       const req = REQUESTS[c];
@@ -90,4 +154,71 @@ export const authentication: MessageDecoder = {
     r.messageName = req.name;
     req.body?.(r);
   },
+  fields(m) {
+    const spans = wholeSpans(m, 'Authentication', isMessage(m, 'backend', 'R'));
+    const codeSpan = span(m, spans, 'code');
+    const code = num(m, codeSpan) as Authentication['code'];
+    switch (code) {
+      case 5:
+        return { code, salt: bytesOf(m, span(m, spans, 'salt')) };
+      case 8:
+      case 11:
+      case 12:
+        // The data, whether the decoder split it into SCRAM attributes or not.
+        return { code, data: bytesFrom(m, codeSpan.end) };
+      case 10:
+        return { code, mechanisms: spansNamed(spans, 'mechanism').map((s) => text(m, s)) };
+      default:
+        return { code };
+    }
+  },
+  encode(f) {
+    const req = REQUESTS[f.code];
+    if (!req) throw new EncodeError('Authentication', 'code', `an authentication request code (${Object.keys(REQUESTS).join(', ')}), got ${f.code}`);
+    return writeMessage('R', req.name, (w) => {
+      w.int32(f.code, 'code');
+      switch (f.code) {
+        case 5:
+          if (f.salt.length !== 4) w.fail('salt', `4 bytes, got ${f.salt.length}`);
+          w.bytes(f.salt, 'salt');
+          break;
+        case 8:
+        case 11:
+        case 12:
+          w.bytes(f.data, 'data');
+          break;
+        case 10:
+          for (const mech of f.mechanisms) {
+            // An empty name would read as the list's terminator.
+            if (mech === '') w.fail('mechanism', 'a mechanism name cannot be empty');
+            w.cstring(mech, 'mechanism');
+          }
+          w.uint8(0, 'terminator');
+          break;
+      }
+    });
+  },
 };
+
+/**
+ * The request code of an authentication message, even a malformed one (undefined when
+ * it was not read): what the context tracker keeps to know what the client's next 'p' is.
+ */
+export function authenticationCode(m: DecodedMessage): number | undefined {
+  const v = maybeSpan(m.spans, 'code')?.value;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * The SASL mechanisms an AuthenticationSASL offers, as far as they were read (a
+ * malformed list still gives the names before the fault). Empty for other messages.
+ */
+export function offeredMechanisms(m: DecodedMessage): string[] {
+  return spansNamed(m.spans, 'mechanism').flatMap((s) => (typeof s.value === 'string' ? [s.value] : []));
+}
+
+/** The salt of an AuthenticationMD5Password, if it was read. */
+export function md5Salt(m: DecodedMessage): Buffer | undefined {
+  const v = maybeSpan(m.spans, 'salt')?.value;
+  return Buffer.isBuffer(v) ? v : undefined;
+}

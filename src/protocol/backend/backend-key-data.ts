@@ -1,5 +1,7 @@
 import type { DecodeContext } from '../context.js';
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { bytesOf, isMessage, num, span, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 import { plural } from '../values.js';
 
 /** "The maximum key length is 256 bytes." */
@@ -23,12 +25,32 @@ function keyMeaning(n: number, ctx: DecodeContext): string {
  *            (PostgreSQL 18 sends 32); 4 bytes before.
  * The key is marked secret: anyone holding it can cancel this backend's queries.
  */
-export const backendKeyData: MessageDecoder = {
+export interface BackendKeyData {
+  /** "The process ID of this backend." */
+  processId: number;
+  /** "The secret key of this backend": 4 bytes before protocol 3.2, up to 256 since. */
+  secretKey: Buffer;
+}
+
+export const backendKeyData: MessageCodec<BackendKeyData> = {
   name: 'BackendKeyData',
+  // The key's meaning depends on the protocol version the conversation agreed on.
+  readsContext: true,
   decode(r, ctx) {
     r.int32('process ID');
     const n = r.remaining;
     if (n > MAX_KEY) r.fail('bad-value', `a secret key of at most ${MAX_KEY} bytes, got ${n}`);
     r.rest('secret key', keyMeaning(n, ctx), { secret: true });
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'BackendKeyData', isMessage(m, 'backend', 'K'));
+    return { processId: num(m, span(m, spans, 'process ID')), secretKey: bytesOf(m, span(m, spans, 'secret key')) };
+  },
+  encode(f) {
+    return writeMessage('K', 'BackendKeyData', (w) => {
+      w.int32(f.processId, 'process ID');
+      if (f.secretKey.length > MAX_KEY) w.fail('secret key', `at most ${MAX_KEY} bytes, got ${f.secretKey.length}`);
+      w.bytes(f.secretKey, 'secret key');
+    });
   },
 };

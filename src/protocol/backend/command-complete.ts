@@ -1,4 +1,6 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { isMessage, span, text, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 import { plural } from '../values.js';
 import { lookup } from './lookup.js';
 
@@ -33,9 +35,22 @@ export function describeCommandTag(tag: string): string {
  * identifies which SQL command was completed." INSERT, DELETE, UPDATE, MERGE, SELECT
  * (or CREATE TABLE AS), MOVE, FETCH and COPY tags end with a row count.
  */
-export const commandComplete: MessageDecoder = {
+export interface CommandComplete {
+  /** "The command tag": SELECT 3, INSERT 0 5, BEGIN … */
+  commandTag: string;
+}
+
+export const commandComplete: MessageCodec<CommandComplete> = {
   name: 'CommandComplete',
+  readsContext: false,
   decode(r) {
     r.cstring('command tag', describeCommandTag);
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'CommandComplete', isMessage(m, 'backend', 'C'));
+    return { commandTag: text(m, span(m, spans, 'command tag')) };
+  },
+  encode(f) {
+    return writeMessage('C', 'CommandComplete', (w) => w.cstring(f.commandTag, 'command tag'));
   },
 };

@@ -1,5 +1,7 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
 import type { Reader } from '../reader.js';
+import { isMessage, num, span, spansNamed, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 import { describeFormat } from '../type-names.js';
 import { readCount } from './counts.js';
 
@@ -30,7 +32,35 @@ function readCopyResponse(r: Reader): void {
   }
 }
 
-/** A decoder for one of the three CopyXResponse messages (same body). */
-export function copyResponse(name: string): MessageDecoder {
-  return { name, decode: readCopyResponse };
+/** The fields of CopyInResponse, CopyOutResponse and CopyBothResponse. */
+export interface CopyResponse {
+  /** Overall COPY format: 0 textual, 1 binary. */
+  overallFormat: number;
+  /** "The format codes to be used for each column": 0 text, 1 binary (all 0 if the overall format is textual). */
+  columnFormats: number[];
+}
+
+/** The codec of one of the three CopyXResponse messages (same body). */
+export function copyResponse(name: string, type: string): MessageCodec<CopyResponse> {
+  return {
+    name,
+    readsContext: false,
+    decode: readCopyResponse,
+    fields(m) {
+      const spans = wholeSpans(m, name, isMessage(m, 'backend', type));
+      return { overallFormat: num(m, span(m, spans, 'overall format')), columnFormats: spansNamed(spans, 'format code').map((s) => num(m, s)) };
+    },
+    encode(f) {
+      return writeMessage(type, name, (w) => {
+        if (!(f.overallFormat in OVERALL)) w.fail('overall format', `0 (textual) or 1 (binary), got ${f.overallFormat}`);
+        w.uint8(f.overallFormat, 'overall format');
+        w.int16(f.columnFormats.length, 'number of columns');
+        for (const c of f.columnFormats) {
+          if (c !== 0 && c !== 1) w.fail('format code', `0 (text) or 1 (binary), got ${c}`);
+          if (f.overallFormat === 0 && c !== 0) w.fail('format code', 'all must be zero if the overall copy format is textual');
+          w.int16(c, 'format code');
+        }
+      });
+    },
+  };
 }

@@ -1,7 +1,14 @@
-import type { MessageDecoder } from '../decoder.js';
-import type { Span } from '../types.js';
+import type { MessageCodec } from '../decoder.js';
+import { isMessage, spansNamed, wholeSpans } from '../spans.js';
+import type { DecodedMessage, Span } from '../types.js';
+import { writeMessage } from '../writer.js';
 import { readCount } from './counts.js';
-import { describeValueLength, readNullableValue } from './nullable-value.js';
+import { describeValueLength, nullableValueOf, readNullableValue, valueLeafOf, writeNullableValue } from './nullable-value.js';
+
+export interface DataRow {
+  /** Each column's value, in the format Bind chose (text for a simple Query); null for NULL. */
+  columns: (Buffer | null)[];
+}
 
 /**
  * DataRow (B, 'D'):
@@ -12,8 +19,9 @@ import { describeValueLength, readNullableValue } from './nullable-value.js';
  * Each column is a group (its own line); the format is not known here (it was chosen by
  * Bind, or is text for a simple Query), so values are shown as bytes.
  */
-export const dataRow: MessageDecoder = {
+export const dataRow: MessageCodec<DataRow> = {
   name: 'DataRow',
+  readsContext: false,
   decode(r) {
     const n = readCount(r, 'int16', 'number of columns', 'column value', 4);
     const b = r.buf;
@@ -38,4 +46,30 @@ export const dataRow: MessageDecoder = {
       r.group('column', () => readNullableValue(r, 'length', 'value'), (len) => `column ${i}: ${describeValueLength(len)}`);
     }
   },
+  fields(m) {
+    const spans = wholeSpans(m, 'DataRow', isMessage(m, 'backend', 'D'));
+    return { columns: spansNamed(spans, 'column').map((g) => nullableValueOf(m, g)) };
+  },
+  encode(f) {
+    let size = 7;
+    for (const c of f.columns) size += 4 + (c ? c.length : 0);
+    return writeMessage(
+      'D',
+      'DataRow',
+      (w) => {
+        w.int16(f.columns.length, 'number of columns');
+        for (const c of f.columns) writeNullableValue(w, c, 'length', 'value');
+      },
+      size,
+    );
+  },
 };
+
+/**
+ * The span of each column's value, as far as the row was read (a huge row kept in part
+ * still gives its first columns): undefined for NULL. For code that annotates values
+ * after decoding (the statement tracker types them).
+ */
+export function dataRowValueSpans(m: DecodedMessage): (Span | undefined)[] {
+  return spansNamed(m.spans, 'column').map(valueLeafOf);
+}

@@ -1,5 +1,8 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
 import type { Reader } from '../reader.js';
+import { childrenOf, chr, isMessage, span, spansNamed, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
+import { writeMessage } from '../writer.js';
 import { describeSqlstate } from '../sqlstate.js';
 import { lookup } from './lookup.js';
 
@@ -84,7 +87,62 @@ function readFields(r: Reader): void {
   }
 }
 
+/** One field of an ErrorResponse or NoticeResponse. */
+export interface ErrorNoticeField {
+  /** "A code identifying the field type": S, V, C, M, D, H, P, … (one character). */
+  type: string;
+  /** "The field value." */
+  value: string;
+}
+
+/** The fields of ErrorResponse and NoticeResponse: every field, in the order sent. */
+export interface ErrorNotice {
+  fields: ErrorNoticeField[];
+}
+
 /** ErrorResponse and NoticeResponse share their body. */
-export function fieldsMessage(name: string): MessageDecoder {
-  return { name, decode: readFields };
+export function fieldsMessage(name: string, type: string): MessageCodec<ErrorNotice> {
+  return {
+    name,
+    readsContext: false,
+    decode: readFields,
+    fields(m) {
+      const spans = wholeSpans(m, name, isMessage(m, 'backend', type));
+      return {
+        fields: spansNamed(spans, 'field').map((g) => {
+          const c = childrenOf(m, g);
+          return { type: chr(m, span(m, c, 'field type')), value: text(m, span(m, c, 'value')) };
+        }),
+      };
+    },
+    encode(f) {
+      return writeMessage(
+        type,
+        name,
+        (w) => {
+          for (const field of f.fields) {
+            w.char(field.type, 'field type');
+            w.cstring(field.value, 'value');
+          }
+          w.uint8(0, 'terminator');
+        },
+        128,
+      );
+    },
+  };
+}
+
+/**
+ * The fields of an ErrorResponse or NoticeResponse as far as they were read (a malformed
+ * message still gives the fields before the fault), in order. Empty for other messages.
+ */
+export function errorNoticeFields(m: DecodedMessage): ErrorNoticeField[] {
+  const out: ErrorNoticeField[] = [];
+  for (const s of m.spans) {
+    if (s.name !== 'field' || !s.children) continue;
+    const type = s.children.find((c) => c.name === 'field type')?.value;
+    const value = s.children.find((c) => c.name === 'value')?.value;
+    if (typeof type === 'string' && typeof value === 'string') out.push({ type, value });
+  }
+  return out;
 }

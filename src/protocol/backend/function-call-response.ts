@@ -1,5 +1,12 @@
-import type { MessageDecoder } from '../decoder.js';
-import { readNullableValue } from './nullable-value.js';
+import type { MessageCodec } from '../decoder.js';
+import { bytesOf, isMessage, maybeSpan, num, span, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
+import { readNullableValue, writeNullableValue } from './nullable-value.js';
+
+export interface FunctionCallResponse {
+  /** "The value of the function result"; null for a NULL result. */
+  result: Buffer | null;
+}
 
 /**
  * FunctionCallResponse (B, 'V'): the result of a FunctionCall.
@@ -9,9 +16,19 @@ import { readNullableValue } from './nullable-value.js';
  *   Byten — "The value of the function result, in the format indicated by the associated
  *           format code."
  */
-export const functionCallResponse: MessageDecoder = {
+export const functionCallResponse: MessageCodec<FunctionCallResponse> = {
   name: 'FunctionCallResponse',
+  readsContext: false,
   decode(r) {
     readNullableValue(r, 'result length', 'result value');
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'FunctionCallResponse', isMessage(m, 'backend', 'V'));
+    if (num(m, span(m, spans, 'result length')) === -1) return { result: null };
+    const value = maybeSpan(spans, 'result value');
+    return { result: value ? bytesOf(m, value) : Buffer.alloc(0) };
+  },
+  encode(f) {
+    return writeMessage('V', 'FunctionCallResponse', (w) => writeNullableValue(w, f.result, 'result length', 'result value'));
   },
 };

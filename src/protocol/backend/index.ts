@@ -1,4 +1,4 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
 import { copyData } from '../copy-data.js';
 import { authentication } from './authentication.js';
 import { backendKeyData } from './backend-key-data.js';
@@ -25,7 +25,7 @@ import { readyForQuery } from './ready-for-query.js';
 import { rowDescription } from './row-description.js';
 
 /** Server messages by type byte ("Message Formats", every message marked B or F & B). */
-export const backendDecoders: Record<string, MessageDecoder> = {
+export const backendDecoders: Record<string, MessageCodec> = {
   R: authentication,
   K: backendKeyData,
   '2': bindComplete,

@@ -1,4 +1,7 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { int32At, isMessage, maybeSpan, span, spansNamed, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
+import { writeMessage } from '../writer.js';
 import { readCount } from './counts.js';
 
 /**
@@ -8,7 +11,7 @@ import { readCount } from './counts.js';
  * 196608 = 3.0), and libpq reads it that way. A bare minor number (below 65536) is
  * accepted too.
  */
-function minorOf(v: number): number {
+export function minorOf(v: number): number {
   return v >>> 16 === 0 ? v : v & 0xffff;
 }
 
@@ -31,8 +34,19 @@ function describeVersion(v: number): string {
  * The first span is named exactly 'newest minor version' and its value is the minor
  * number: the context tracker lowers the conversation's protocol version with it.
  */
-export const negotiateProtocolVersion: MessageDecoder = {
+export interface NegotiateProtocolVersion {
+  /**
+   * "Newest minor protocol version supported by the server", as sent: PostgreSQL sends the
+   * whole version number (major << 16 | minor, 196608 = 3.0); minorOf() gives the minor.
+   */
+  newestMinorVersion: number;
+  /** The names of the protocol options the server did not recognize. */
+  options: string[];
+}
+
+export const negotiateProtocolVersion: MessageCodec<NegotiateProtocolVersion> = {
   name: 'NegotiateProtocolVersion',
+  readsContext: false,
   decode(r) {
     const v = r.int32('newest minor version', describeVersion);
     if (v < 0) r.fail('bad-value', `a protocol version, got ${v}`, r.pos - 4);
@@ -46,4 +60,26 @@ export const negotiateProtocolVersion: MessageDecoder = {
       );
     }
   },
+  fields(m) {
+    const spans = wholeSpans(m, 'NegotiateProtocolVersion', isMessage(m, 'backend', 'v'));
+    // The span holds the minor number; the field is the Int32 as sent.
+    return { newestMinorVersion: int32At(m, span(m, spans, 'newest minor version')), options: spansNamed(spans, 'option name').map((s) => text(m, s)) };
+  },
+  encode(f) {
+    return writeMessage('v', 'NegotiateProtocolVersion', (w) => {
+      if (f.newestMinorVersion < 0) w.fail('newest minor version', `a protocol version, got ${f.newestMinorVersion}`);
+      w.int32(f.newestMinorVersion, 'newest minor version');
+      w.int32(f.options.length, 'number of unrecognized options');
+      for (const o of f.options) w.cstring(o, 'option name');
+    });
+  },
 };
+
+/**
+ * The newest minor protocol version a NegotiateProtocolVersion names (the minor number,
+ * whichever way it was sent), even from a malformed message; undefined if not read.
+ */
+export function negotiatedMinor(m: DecodedMessage): number | undefined {
+  const v = maybeSpan(m.spans, 'newest minor version')?.value;
+  return typeof v === 'number' ? v : undefined;
+}

@@ -1,4 +1,7 @@
 import type { Reader } from '../reader.js';
+import { bytesOf, childrenOf, num } from '../spans.js';
+import type { DecodedMessage, Span } from '../types.js';
+import type { Writer } from '../writer.js';
 import { plural } from '../values.js';
 
 /** What a length word of a possibly-NULL value says: "NULL", "empty", "3 bytes". */
@@ -18,4 +21,30 @@ export function readNullableValue(r: Reader, lengthName: string, valueName: stri
   if (len < -1) r.fail('bad-value', `${lengthName}: -1 (NULL) or zero or more bytes, got ${len}`, r.pos - 4);
   if (len >= 0) r.bytes(valueName, len);
   return len;
+}
+
+/**
+ * The value a group read by readNullableValue (or frontend/fields.ts readValues, which has
+ * the same two fields) holds: null for NULL, else its bytes.
+ */
+export function nullableValueOf(m: DecodedMessage, group: Span): Buffer | null {
+  const [length, value] = childrenOf(m, group);
+  if (!length || num(m, length) === -1) return null;
+  return value ? bytesOf(m, value) : Buffer.alloc(0);
+}
+
+/** The leaf holding the value bytes of such a group (undefined for NULL, or when not read). */
+export function valueLeafOf(group: Span): Span | undefined {
+  const c = group.children;
+  return c && c.length > 1 ? c[1] : undefined;
+}
+
+/** Write a possibly-NULL value: Int32 length (-1 for NULL), then the bytes. */
+export function writeNullableValue(w: Writer, v: Buffer | null, lengthName: string, valueName: string): void {
+  if (v === null) {
+    w.int32(-1, lengthName);
+    return;
+  }
+  w.int32(v.length, lengthName);
+  w.bytes(v, valueName);
 }

@@ -1,4 +1,11 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { isMessage, num, spansNamed, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
+
+export interface ParameterDescription {
+  /** "the object ID of the parameter data type", one per parameter of the statement. */
+  parameterTypes: number[];
+}
 import { describeTypeOid } from '../type-names.js';
 import { readCount } from './counts.js';
 
@@ -10,12 +17,23 @@ import { readCount } from './counts.js';
  * server writes into these 16 bits as is (libpq reads them unsigned too). OIDs are
  * unsigned 32-bit numbers.
  */
-export const parameterDescription: MessageDecoder = {
+export const parameterDescription: MessageCodec<ParameterDescription> = {
   name: 'ParameterDescription',
+  readsContext: false,
   decode(r) {
     const n = readCount(r, 'uint16', 'number of parameters', 'parameter type', 4);
     for (let i = 1; i <= n; i++) {
       r.uint32('parameter type OID', (oid) => `parameter $${i}: ${describeTypeOid(oid)}`);
     }
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'ParameterDescription', isMessage(m, 'backend', 't'));
+    return { parameterTypes: spansNamed(spans, 'parameter type OID').map((s) => num(m, s)) };
+  },
+  encode(f) {
+    return writeMessage('t', 'ParameterDescription', (w) => {
+      w.uint16(f.parameterTypes.length, 'number of parameters');
+      for (const oid of f.parameterTypes) w.uint32(oid, 'parameter type OID');
+    });
   },
 };

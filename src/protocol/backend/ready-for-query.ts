@@ -1,4 +1,6 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { chr, isMessage, span, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 
 const STATUS: Record<string, string> = {
   I: 'idle',
@@ -11,10 +13,26 @@ const STATUS: Record<string, string> = {
  * 'I' if idle (not in a transaction block); 'T' if in a transaction block; 'E' if in a
  * failed transaction block (queries will be rejected until block is ended).
  */
-export const readyForQuery: MessageDecoder = {
+export interface ReadyForQuery {
+  /** Current backend transaction status indicator: idle, in a transaction block, in a failed one. */
+  status: 'I' | 'T' | 'E';
+}
+
+export const readyForQuery: MessageCodec<ReadyForQuery> = {
   name: 'ReadyForQuery',
+  readsContext: false,
   decode(r) {
     const s = r.char('status', (c) => STATUS[c]);
     if (!(s in STATUS)) r.fail('bad-value', `a transaction status of 'I', 'T' or 'E', got ${JSON.stringify(s)}`, r.pos - 1);
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'ReadyForQuery', isMessage(m, 'backend', 'Z'));
+    return { status: chr(m, span(m, spans, 'status')) as ReadyForQuery['status'] };
+  },
+  encode(f) {
+    return writeMessage('Z', 'ReadyForQuery', (w) => {
+      if (!(f.status in STATUS)) w.fail('status', `'I', 'T' or 'E', got ${JSON.stringify(f.status)}`);
+      w.char(f.status, 'status');
+    });
   },
 };

@@ -1,4 +1,6 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { childrenOf, isMessage, num, span, spansNamed, text, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 import { describeFormat, describeTypeOid, typeName } from '../type-names.js';
 import { plural } from '../values.js';
 import { readCount } from './counts.js';
@@ -61,8 +63,31 @@ export function describeTypmod(typeOid: number, mod: number): string {
  *           one (binary)."
  * OIDs are unsigned and read so.
  */
-export const rowDescription: MessageDecoder = {
+/** One field (result column) of a RowDescription. */
+export interface RowField {
+  /** "The field name." */
+  name: string;
+  /** The object ID of the table the field is a column of, or zero. */
+  tableOid: number;
+  /** The attribute number of that column, or zero. */
+  columnAttributeNumber: number;
+  /** "The object ID of the field's data type." */
+  dataTypeOid: number;
+  /** "The data type size (see pg_type.typlen)": negative for variable-width types. */
+  dataTypeSize: number;
+  /** "The type modifier (see pg_attribute.atttypmod)." */
+  typeModifier: number;
+  /** "The format code being used for the field": 0 text, 1 binary. */
+  formatCode: number;
+}
+
+export interface RowDescription {
+  fields: RowField[];
+}
+
+export const rowDescription: MessageCodec<RowDescription> = {
   name: 'RowDescription',
+  readsContext: false,
   decode(r) {
     const n = readCount(r, 'int16', 'number of fields', 'field', MIN_FIELD);
     for (let i = 1; i <= n; i++) {
@@ -82,5 +107,42 @@ export const rowDescription: MessageDecoder = {
         (name) => `field ${i} ${JSON.stringify(name)}`,
       );
     }
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'RowDescription', isMessage(m, 'backend', 'T'));
+    return {
+      fields: spansNamed(spans, 'field').map((g) => {
+        const c = childrenOf(m, g);
+        return {
+          name: text(m, span(m, c, 'field name')),
+          tableOid: num(m, span(m, c, 'table OID')),
+          columnAttributeNumber: num(m, span(m, c, 'column attribute number')),
+          dataTypeOid: num(m, span(m, c, 'data type OID')),
+          dataTypeSize: num(m, span(m, c, 'data type size')),
+          typeModifier: num(m, span(m, c, 'type modifier')),
+          formatCode: num(m, span(m, c, 'format code')),
+        };
+      }),
+    };
+  },
+  encode(f) {
+    return writeMessage(
+      'T',
+      'RowDescription',
+      (w) => {
+        w.int16(f.fields.length, 'number of fields');
+        for (const c of f.fields) {
+          w.cstring(c.name, 'field name');
+          w.uint32(c.tableOid, 'table OID');
+          w.int16(c.columnAttributeNumber, 'column attribute number');
+          w.uint32(c.dataTypeOid, 'data type OID');
+          w.int16(c.dataTypeSize, 'data type size');
+          w.int32(c.typeModifier, 'type modifier');
+          if (c.formatCode !== 0 && c.formatCode !== 1) w.fail('format code', `0 (text) or 1 (binary), got ${c.formatCode}`);
+          w.int16(c.formatCode, 'format code');
+        }
+      },
+      32 + f.fields.length * 32,
+    );
   },
 };

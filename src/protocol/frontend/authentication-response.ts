@@ -1,4 +1,6 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec, MessageDecoder } from '../decoder.js';
+import { bodyOf, isMessage, wholeSpans } from '../spans.js';
+import { writeMessage } from '../writer.js';
 import { renameMessage } from './fields.js';
 import { gssResponse } from './gss-response.js';
 import { passwordMessage } from './password-message.js';
@@ -30,8 +32,28 @@ const REQUEST_NAMES: Record<number, string> = {
  * sent. Without it (a capture that began mid-way) the message is not guessed: its body is
  * one span, marked secret since it may be a password.
  */
-export const authenticationResponse: MessageDecoder = {
+/** Any 'p' message as its undecided body (see the four codecs above for the decided ones). */
+export interface AuthenticationResponse {
+  /** The message body: a password, SASL or GSSAPI data, depending on the request it answers. */
+  data: Buffer;
+}
+
+/** The codec of a 'p' message by its decoded name (the context chose it); the generic one otherwise. */
+export function authenticationResponseCodec(name: string): MessageCodec | undefined {
+  return Object.prototype.hasOwnProperty.call(BY_NAME, name) ? BY_NAME[name] : undefined;
+}
+
+const BY_NAME: Record<string, MessageCodec> = {
+  PasswordMessage: passwordMessage,
+  SASLInitialResponse: saslInitialResponse,
+  SASLResponse: saslResponse,
+  GSSResponse: gssResponse,
+};
+
+export const authenticationResponse: MessageCodec<AuthenticationResponse> = {
   name: 'PasswordMessage',
+  // What a 'p' message is depends on the authentication request before it.
+  readsContext: true,
   decode(r, ctx) {
     const req = ctx.authRequest;
     const dec = req === null ? undefined : BY_REQUEST[req];
@@ -46,5 +68,13 @@ export const authenticationResponse: MessageDecoder = {
       renameMessage(r, `PasswordMessage (unexpected after ${what})`);
       r.rest('data', `authentication response, not decoded: the last request (${what}) does not ask for one`, { secret: true });
     }
+  },
+  /** Any 'p' message's body, decided or not. */
+  fields(m) {
+    wholeSpans(m, 'authentication response', isMessage(m, 'frontend', 'p'));
+    return { data: bodyOf(m) };
+  },
+  encode(f) {
+    return writeMessage('p', 'PasswordMessage', (w) => w.bytes(f.data, 'data'), 5 + f.data.length);
   },
 };

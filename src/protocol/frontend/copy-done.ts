@@ -1,7 +1,6 @@
-import type { MessageDecoder } from '../decoder.js';
-
-/** CopyDone (F & B, 'c'): no body — "Identifies the message as a COPY-complete indicator." */
-export const copyDone: MessageDecoder = {
-  name: 'CopyDone',
-  decode() {},
-};
+/**
+ * CopyDone (F & B, 'c'): no body — "Identifies the message as a COPY-complete indicator."
+ * One codec for both directions (backend/copy-done.ts): the client sends it after its last
+ * CopyData of COPY FROM STDIN and at the end of its half of a CopyBoth stream.
+ */
+export { copyDone, type CopyDone } from '../backend/copy-done.js';

@@ -6,6 +6,7 @@
 import type { Reader } from '../reader.js';
 import { describeFormat } from '../type-names.js';
 import { plural } from '../values.js';
+import type { Writer } from '../writer.js';
 
 /**
  * Read an Int16 count of repetitions that are at least `itemSize` bytes each. A negative
@@ -127,4 +128,32 @@ export function renameMessage(r: Reader, name: string): void {
 /** Up to n bytes ahead without consuming them (a lookahead to choose a decoding, not a field). */
 export function peekText(r: Reader, n: number): string {
   return r.peekBytes(n).toString('latin1');
+}
+
+/** Write format codes as readFormatCodes reads them: Int16 count, then each code (0 or 1). */
+export function writeFormatCodes(w: Writer, codes: readonly number[], item: string): void {
+  w.int16(codes.length, `number of ${item} format codes`);
+  for (const c of codes) writeFormatCode(w, c, `${item} format code`);
+}
+
+/** One Int16 format code: 0 text or 1 binary. */
+export function writeFormatCode(w: Writer, code: number, field: string): void {
+  if (code !== 0 && code !== 1) w.fail(field, `0 (text) or 1 (binary), got ${code}`);
+  w.int16(code, field);
+}
+
+/** Write values as readValues reads them: Int16 count, then each Int32 length (-1 NULL) and bytes. */
+export function writeValues(w: Writer, values: readonly (Buffer | null)[], count: string): void {
+  w.int16(values.length, count);
+  for (const v of values) {
+    if (v === null) w.int32(-1, 'length');
+    else w.int32(v.length, 'length').bytes(v, 'value');
+  }
+}
+
+/** Bytes a list of values takes on the wire (for sizing a Writer). */
+export function valuesSize(values: readonly (Buffer | null)[]): number {
+  let n = 2;
+  for (const v of values) n += 4 + (v ? v.length : 0);
+  return n;
 }

@@ -1,4 +1,4 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec, MessageDecoder } from '../decoder.js';
 import { copyData } from '../copy-data.js';
 import { authenticationResponse } from './authentication-response.js';
 import { bind } from './bind.js';
@@ -19,7 +19,7 @@ import { sync } from './sync.js';
 import { terminate } from './terminate.js';
 
 /** Normal-phase client messages by type byte (the documentation's "Message Formats", marked F). */
-export const frontendDecoders: Record<string, MessageDecoder> = {
+export const frontendDecoders: Record<string, MessageCodec> = {
   B: bind,
   C: close,
   c: copyDone,
@@ -38,7 +38,7 @@ export const frontendDecoders: Record<string, MessageDecoder> = {
 };
 
 /** Startup-phase packets by code; 'startup' is any protocol version 3.x. */
-export const startupDecoders: Record<string | number, MessageDecoder> = {
+export const startupDecoders: Record<string | number, MessageCodec> = {
   80877103: sslRequest,
   80877104: gssencRequest,
   80877102: cancelRequest,

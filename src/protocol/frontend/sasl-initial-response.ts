@@ -1,5 +1,8 @@
-import type { MessageDecoder } from '../decoder.js';
-import { readScramAttributes } from '../scram.js';
+import type { MessageCodec } from '../decoder.js';
+import { gs2FlagOf, readScramAttributes } from '../scram.js';
+import { isMessage, maybeSpan, num, span, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
+import { writeMessage } from '../writer.js';
 import { plural } from '../values.js';
 import { renameMessage } from './fields.js';
 
@@ -13,8 +16,16 @@ import { renameMessage } from './fields.js';
  * a GS2 header, then n= (user name) and r= (client nonce). Other mechanisms' data is kept
  * as bytes and marked secret: OAUTHBEARER's carries a bearer token.
  */
-export const saslInitialResponse: MessageDecoder = {
+export interface SASLInitialResponse {
+  /** "Name of the SASL authentication mechanism that the client selected." */
+  mechanism: string;
+  /** SASL mechanism specific "Initial Response" (SCRAM's client-first-message); null if there is none (length -1). */
+  initialResponse: Buffer | null;
+}
+
+export const saslInitialResponse: MessageCodec<SASLInitialResponse> = {
   name: 'SASLInitialResponse',
+  readsContext: false,
   decode(r) {
     renameMessage(r, 'SASLInitialResponse');
     const mechanism = r.cstring('mechanism', describeMechanism);
@@ -28,7 +39,38 @@ export const saslInitialResponse: MessageDecoder = {
       r.bytes('initial response', len, `${mechanism} initial response (${plural(len, 'byte')}; may carry credentials)`, { secret: true });
     }
   },
+  fields(m) {
+    const spans = wholeSpans(m, 'SASLInitialResponse', isMessage(m, 'frontend', 'p') && m.name === 'SASLInitialResponse');
+    const length = span(m, spans, 'initial response length');
+    const n = num(m, length);
+    // The response, whether the decoder split it into SCRAM attributes or not.
+    return { mechanism: text(m, span(m, spans, 'mechanism')), initialResponse: n === -1 ? null : m.frame.bytes.subarray(length.end, length.end + n) };
+  },
+  encode(f) {
+    const data = f.initialResponse;
+    return writeMessage(
+      'p',
+      'SASLInitialResponse',
+      (w) => {
+        w.cstring(f.mechanism, 'mechanism');
+        if (data === null) w.int32(-1, 'initial response length');
+        else w.int32(data.length, 'initial response length').bytes(data, 'initial response');
+      },
+      10 + Buffer.byteLength(f.mechanism) + (data ? data.length : 0),
+    );
+  },
 };
+
+/** The mechanism a SASLInitialResponse names, if it was read. */
+export function saslMechanism(m: DecodedMessage): string | undefined {
+  const v = maybeSpan(m.spans, 'mechanism')?.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The GS2 channel-binding flag of a SCRAM SASLInitialResponse ('n', 'y' or 'p=<name>'), if it was read. */
+export function saslChannelBindingFlag(m: DecodedMessage): string | undefined {
+  return gs2FlagOf(m.spans);
+}
 
 function describeMechanism(m: string): string {
   if (m === 'SCRAM-SHA-256') return 'SASL mechanism SCRAM-SHA-256 (no channel binding)';

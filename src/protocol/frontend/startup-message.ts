@@ -1,4 +1,14 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
+import { childrenOf, maybeSpan, num, span, spansNamed, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
+import { writeStartupPacket } from '../writer.js';
+
+export interface StartupMessage {
+  /** "The protocol version number": major 3, minor 0 or 2. */
+  protocol: { major: number; minor: number };
+  /** The parameter name and value strings, in the order sent (user, database, options, _pq_.…). */
+  params: [name: string, value: string][];
+}
 
 /**
  * StartupMessage (F): Int32 length (read by decodeFrame), Int32 "The protocol version
@@ -14,8 +24,9 @@ import type { MessageDecoder } from '../decoder.js';
  *
  * The `parameters` group's value is the Record of parameters: the context tracker reads it.
  */
-export const startupMessage: MessageDecoder = {
+export const startupMessage: MessageCodec<StartupMessage> = {
   name: 'StartupMessage',
+  readsContext: false,
   decode(r) {
     r.int32('protocol version', describeVersion);
     const params: Record<string, string> = {};
@@ -35,7 +46,47 @@ export const startupMessage: MessageDecoder = {
       return params;
     });
   },
+  fields(m) {
+    const spans = wholeSpans(m, 'StartupMessage', m.frame.kind === 'startup' && m.name === 'StartupMessage');
+    const v = num(m, span(m, spans, 'protocol version'));
+    return {
+      protocol: { major: v >>> 16, minor: v & 0xffff },
+      params: spansNamed(childrenOf(m, span(m, spans, 'parameters')), 'parameter').map((g) => {
+        const c = childrenOf(m, g);
+        return [text(m, span(m, c, 'name')), text(m, span(m, c, 'value'))];
+      }),
+    };
+  },
+  encode(f) {
+    return writeStartupPacket(
+      'StartupMessage',
+      (w) => {
+        const { major, minor } = f.protocol;
+        // Another major version would be a different packet (or none the server knows).
+        if (major !== 3) w.fail('protocol version', `major version 3, got ${major}`);
+        w.uint16(major, 'protocol version (major)');
+        w.uint16(minor, 'protocol version (minor)');
+        for (const [name, value] of f.params) {
+          // An empty name would read as the list's terminator.
+          if (name === '') w.fail('name', 'a parameter name cannot be empty');
+          w.cstring(name, 'name');
+          w.cstring(value, 'value');
+        }
+        w.uint8(0, 'terminator');
+      },
+      128,
+    );
+  },
 };
+
+/**
+ * The parameters of a StartupMessage by name (the last value of a repeated name wins), once
+ * the whole list was read: what the context tracker keeps. Undefined otherwise.
+ */
+export function startupParameters(m: DecodedMessage): Record<string, string> | undefined {
+  const v = maybeSpan(m.spans, 'parameters')?.value;
+  return v && typeof v === 'object' ? (v as Record<string, string>) : undefined;
+}
 
 function describeVersion(v: number): string {
   const major = v >>> 16;

@@ -1,7 +1,7 @@
-import type { MessageDecoder } from '../decoder.js';
+import { emptyMessage, type NoFields } from '../backend/empty.js';
+
+/** Sync has no fields. */
+export type Sync = NoFields;
 
 /** Sync (F, 'S'): no body — ends an extended-query cycle; the server answers ReadyForQuery. */
-export const sync: MessageDecoder = {
-  name: 'Sync',
-  decode() {},
-};
+export const sync = emptyMessage('Sync', 'S', 'frontend');

@@ -1,5 +1,7 @@
-import type { MessageDecoder } from '../decoder.js';
+import type { MessageCodec } from '../decoder.js';
 import type { Reader } from '../reader.js';
+import { num, span, wholeSpans } from '../spans.js';
+import { writePayload } from '../writer.js';
 import { plural } from '../values.js';
 
 /**
@@ -21,8 +23,22 @@ import { plural } from '../values.js';
  * over several records, too, as only the first record is seen); impossible values are
  * 'bad-value'. Nothing here throws past decodeFrame.
  */
-export const tlsRecordDecoder: MessageDecoder = {
+/**
+ * The fields of a TLS record (TLSPlaintext): a proxy has no use for a typed ClientHello,
+ * only for the record it can forward or replace whole.
+ */
+export interface TlsRecord {
+  /** ContentType: 22 for a handshake. */
+  contentType: number;
+  /** ProtocolVersion legacy_record_version (0x0301 in a first ClientHello). */
+  legacyRecordVersion: number;
+  /** opaque fragment (a ClientHello for direct TLS). */
+  fragment: Buffer;
+}
+
+export const tlsRecordDecoder: MessageCodec<TlsRecord> = {
   name: 'TLS ClientHello (direct TLS)',
+  readsContext: false,
   decode(r) {
     const type = r.uint8('content type', (t) => (t === 22 ? 'TLS handshake record (direct TLS)' : `TLS record of content type ${t} (${CONTENT_TYPES[t] ?? 'unknown'})`));
     r.uint16('legacy record version', (v) => `record version ${describeVersion(v)}`);
@@ -41,6 +57,26 @@ export const tlsRecordDecoder: MessageDecoder = {
     }
     r.within(hsLength, 'ClientHello', () => clientHello(r));
     return ['direct TLS'];
+  },
+  fields(m) {
+    const spans = wholeSpans(m, 'TLS record', m.frame.kind === 'tls-record');
+    return {
+      contentType: num(m, span(m, spans, 'content type')),
+      legacyRecordVersion: num(m, span(m, spans, 'legacy record version')),
+      fragment: m.frame.bytes.subarray(5, m.frame.size),
+    };
+  },
+  encode(f) {
+    return writePayload(
+      'TLS record',
+      (w) => {
+        w.uint8(f.contentType, 'content type');
+        w.uint16(f.legacyRecordVersion, 'legacy record version');
+        w.uint16(f.fragment.length, 'length');
+        w.bytes(f.fragment, 'fragment');
+      },
+      5 + f.fragment.length,
+    );
   },
 };
 

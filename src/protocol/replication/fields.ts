@@ -4,6 +4,16 @@
  */
 import type { ReplicationState } from '../context.js';
 import type { Reader } from '../reader.js';
+import { maybeSpan } from '../spans.js';
+import type { DecodedMessage, Span } from '../types.js';
+
+/** XLogData's last field: the WAL data (with pgoutput, a group of the pgoutput message's spans). */
+export const WAL_DATA = 'WAL data';
+
+/** The spans of the pgoutput message inside an XLogData (its WAL data group's children), if decoded so. */
+export function pgoutputSpans(m: DecodedMessage): Span[] | undefined {
+  return maybeSpan(m.spans, WAL_DATA)?.children;
+}
 
 /** A WAL location (Int64, "XLogRecPtr"), shown as `label: X/X`. 0/0 is InvalidXLogRecPtr. */
 export function lsnField(r: Reader, name: string, label: string = name): string {

@@ -1,7 +1,8 @@
-import { valueOf } from '../../protocol/conversation.js';
+import { authentication, authenticationCode, md5Salt, offeredMechanisms } from '../../protocol/backend/authentication.js';
+import { tryFields } from '../../protocol/registry.js';
 import { encodePasswordMessage, encodeSaslInitialResponse, encodeSaslResponse } from '../../protocol/encode.js';
 import { errorFields } from '../../protocol/inspect.js';
-import type { DecodedMessage, Span } from '../../protocol/types.js';
+import type { DecodedMessage } from '../../protocol/types.js';
 import { tlsServerEndPoint } from './channel-binding.js';
 import { chooseMechanism, type ChannelBindingPolicy } from './choose-mechanism.js';
 import { md5PasswordResponse } from './md5-password.js';
@@ -70,7 +71,7 @@ export class OverrideAuth {
     if (msg.frame.type === 'E') return { kind: 'pass' };
     if (msg.frame.type === 'N' || msg.frame.type === 'v') return { kind: 'pass' };
     if (msg.frame.type !== 'R') return { kind: 'fail', message: `unexpected ${msg.name} from the server during authentication`, code: '08P01' };
-    const code = valueOf(msg.spans, 'code');
+    const code = authenticationCode(msg);
     if (typeof code !== 'number') return { kind: 'fail', message: 'unreadable authentication request from the server', code: '08P01' };
     this.facts.serverMethod ??= msg.name;
     switch (code) {
@@ -95,7 +96,7 @@ export class OverrideAuth {
         if (code === 3) return this.needPassword({ code }, 'the server asks for a cleartext password');
         return this.md5Request(msg);
       case 10: {
-        const mechanisms = collect(msg.spans, 'mechanism');
+        const mechanisms = offeredMechanisms(msg);
         this.facts.offered = mechanisms;
         if (this.opts.policy === 'require') {
           // Refused before the client is asked for a password it would give for nothing.
@@ -141,8 +142,8 @@ export class OverrideAuth {
   }
 
   private md5Request(msg: DecodedMessage): AuthStep {
-    const salt = valueOf(msg.spans, 'salt');
-    if (!Buffer.isBuffer(salt)) return { kind: 'fail', message: 'AuthenticationMD5Password without a salt', code: '08P01' };
+    const salt = md5Salt(msg);
+    if (!salt) return { kind: 'fail', message: 'AuthenticationMD5Password without a salt', code: '08P01' };
     return this.needPassword({ code: 5, salt: Buffer.from(salt) }, 'the server asks for an MD5 password hash');
   }
 
@@ -198,13 +199,10 @@ export class OverrideAuth {
   }
 }
 
-/** The SASL data of SASLContinue/SASLFinal: the message body after the Int32 code. */
+/** The SASL data of SASLContinue/SASLFinal, as text (SCRAM's messages are). */
 function saslData(msg: DecodedMessage): string {
-  return msg.frame.bytes.subarray(9, msg.frame.size).toString('utf8');
-}
-
-function collect(spans: Span[], name: string): string[] {
-  return spans.filter((s) => s.name === name && typeof s.value === 'string').map((s) => s.value as string);
+  const f = tryFields(authentication, msg);
+  return f && 'data' in f ? f.data.toString('utf8') : '';
 }
 
 /** The ErrorResponse's SQLSTATE and message, for the log. */

@@ -1,6 +1,17 @@
+import { childrenOf, chr, maybeSpan, num, span } from '../../spans.js';
 import { streamedXid } from '../fields.js';
-import type { PgoutputDecoder } from './decoder.js';
-import { tupleData } from './tuple-data.js';
+import { pgoutputFieldSpans, streamedXidOf, writePgoutput, writeStreamedXid, type PgoutputCodec } from './decoder.js';
+import { tupleColumnsOf, tupleData, writeTuple } from './tuple-data.js';
+import type { OldTuple } from './update.js';
+
+export interface Delete {
+  /** Xid of the transaction: only in a streamed transaction (protocol 2+). */
+  xid?: number;
+  /** OID of the relation corresponding to the OID in the relation message. */
+  relationOid: number;
+  /** The old key ('K', replica identity index) or the whole old tuple ('O', full). */
+  old: OldTuple;
+}
 
 /**
  * Delete (Byte1('D')):
@@ -15,9 +26,11 @@ import { tupleData } from './tuple-data.js';
  *   TupleData — TupleData message part representing the contents of the old tuple or
  *     primary key, depending on the previous field.
  */
-export const del: PgoutputDecoder = {
+export const del: PgoutputCodec<Delete> = {
   name: 'Delete',
   sub: 'Delete',
+  type: 'D',
+  readsContext: true,
   decode(r, state) {
     streamedXid(r, state);
     r.uint32('relation OID');
@@ -32,5 +45,19 @@ export const del: PgoutputDecoder = {
       },
       old,
     );
+  },
+  fields(m) {
+    const s = pgoutputFieldSpans(m, del);
+    const old = maybeSpan(s, 'old key') ?? span(m, s, 'old tuple');
+    const c = childrenOf(m, old);
+    return { ...streamedXidOf(m, s), relationOid: num(m, span(m, s, 'relation OID')), old: { kind: chr(m, span(m, c, 'tuple kind')) as 'K' | 'O', tuple: tupleColumnsOf(m, c) } };
+  },
+  encode(f) {
+    return writePgoutput(del, (w) => {
+      writeStreamedXid(w, f.xid);
+      w.uint32(f.relationOid, 'relation OID');
+      if (f.old.kind !== 'K' && f.old.kind !== 'O') w.fail('tuple kind', `'K' (old key) or 'O' (old tuple), got ${JSON.stringify(f.old.kind)}`);
+      writeTuple(w, f.old.kind, f.old.tuple);
+    });
   },
 };

@@ -4,7 +4,7 @@ import { begin } from './begin.js';
 import { beginPrepare } from './begin-prepare.js';
 import { commit } from './commit.js';
 import { commitPrepared } from './commit-prepared.js';
-import type { PgoutputDecoder } from './decoder.js';
+import type { PgoutputCodec } from './decoder.js';
 import { del } from './delete.js';
 import { insert } from './insert.js';
 import { message } from './message.js';
@@ -22,7 +22,7 @@ import { type } from './type.js';
 import { update } from './update.js';
 
 /** pgoutput messages by their identifying Byte1 ("Logical Replication Message Formats"). */
-export const pgoutputDecoders: Record<string, PgoutputDecoder> = {
+export const pgoutputDecoders: Record<string, PgoutputCodec> = {
   B: begin,
   M: message,
   C: commit,

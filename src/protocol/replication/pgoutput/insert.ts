@@ -1,6 +1,16 @@
+import { childrenOf, num, span } from '../../spans.js';
 import { streamedXid } from '../fields.js';
-import type { PgoutputDecoder } from './decoder.js';
-import { tupleData } from './tuple-data.js';
+import { pgoutputFieldSpans, streamedXidOf, writePgoutput, writeStreamedXid, type PgoutputCodec } from './decoder.js';
+import { tupleColumnsOf, tupleData, writeTuple, type TupleColumn } from './tuple-data.js';
+
+export interface Insert {
+  /** Xid of the transaction: only in a streamed transaction (protocol 2+). */
+  xid?: number;
+  /** OID of the relation corresponding to the OID in the relation message. */
+  relationOid: number;
+  /** The contents of the new tuple. */
+  newTuple: TupleColumn[];
+}
 
 /**
  * Insert (Byte1('I')):
@@ -10,9 +20,11 @@ import { tupleData } from './tuple-data.js';
  *   Byte1('N') — Identifies the following TupleData message as a new tuple.
  *   TupleData — TupleData message part representing the contents of new tuple.
  */
-export const insert: PgoutputDecoder = {
+export const insert: PgoutputCodec<Insert> = {
   name: 'Insert',
   sub: 'Insert',
+  type: 'I',
+  readsContext: true,
   decode(r, state) {
     streamedXid(r, state);
     r.uint32('relation OID');
@@ -25,5 +37,16 @@ export const insert: PgoutputDecoder = {
       },
       'new tuple',
     );
+  },
+  fields(m) {
+    const s = pgoutputFieldSpans(m, insert);
+    return { ...streamedXidOf(m, s), relationOid: num(m, span(m, s, 'relation OID')), newTuple: tupleColumnsOf(m, childrenOf(m, span(m, s, 'new tuple'))) };
+  },
+  encode(f) {
+    return writePgoutput(insert, (w) => {
+      writeStreamedXid(w, f.xid);
+      w.uint32(f.relationOid, 'relation OID');
+      writeTuple(w, 'N', f.newTuple);
+    });
   },
 };

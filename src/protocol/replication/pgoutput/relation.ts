@@ -1,7 +1,8 @@
+import { childrenOf, chr, num, span, spansNamed, text } from '../../spans.js';
 import { describeTypeOid } from '../../type-names.js';
 import { plural } from '../../values.js';
 import { streamedXid } from '../fields.js';
-import type { PgoutputDecoder } from './decoder.js';
+import { pgoutputFieldSpans, streamedXidOf, writePgoutput, writeStreamedXid, type PgoutputCodec } from './decoder.js';
 
 /** relreplident values of pg_class. */
 const REPLICA_IDENTITY: Record<string, string> = {
@@ -10,6 +11,32 @@ const REPLICA_IDENTITY: Record<string, string> = {
   f: 'replica identity: full (all columns)',
   i: 'replica identity: index',
 };
+
+/** One column of a Relation (each column included in the publication). */
+export interface RelationColumn {
+  /** 0 for no flags, 1 if the column is part of the key. */
+  flags: number;
+  /** Name of the column. */
+  name: string;
+  /** OID of the column's data type. */
+  typeOid: number;
+  /** Type modifier of the column (atttypmod). */
+  typeModifier: number;
+}
+
+export interface Relation {
+  /** Xid of the transaction: only in a streamed transaction (protocol 2+). */
+  xid?: number;
+  /** OID of the relation. */
+  relationOid: number;
+  /** Namespace (empty string for pg_catalog). */
+  namespace: string;
+  /** Relation name. */
+  relationName: string;
+  /** Replica identity setting for the relation (relreplident): default, nothing, full, index. */
+  replicaIdentity: 'd' | 'n' | 'f' | 'i';
+  columns: RelationColumn[];
+}
 
 /**
  * Relation (Byte1('R')), sent before the first change of a relation (and again when its
@@ -28,9 +55,11 @@ const REPLICA_IDENTITY: Record<string, string> = {
  *     Int32 (Oid) — OID of the column's data type.
  *     Int32 — Type modifier of the column (atttypmod).
  */
-export const relation: PgoutputDecoder = {
+export const relation: PgoutputCodec<Relation> = {
   name: 'Relation',
   sub: 'Relation',
+  type: 'R',
+  readsContext: true,
   decode(r, state) {
     streamedXid(r, state);
     r.uint32('relation OID');
@@ -57,5 +86,41 @@ export const relation: PgoutputDecoder = {
         `column ${i}`,
       );
     }
+  },
+  fields(m) {
+    const s = pgoutputFieldSpans(m, relation);
+    return {
+      ...streamedXidOf(m, s),
+      relationOid: num(m, span(m, s, 'relation OID')),
+      namespace: text(m, span(m, s, 'namespace')),
+      relationName: text(m, span(m, s, 'relation name')),
+      replicaIdentity: chr(m, span(m, s, 'replica identity')) as Relation['replicaIdentity'],
+      columns: spansNamed(s, 'column').map((g) => {
+        const c = childrenOf(m, g);
+        return { flags: num(m, span(m, c, 'flags')), name: text(m, span(m, c, 'column name')), typeOid: num(m, span(m, c, 'type OID')), typeModifier: num(m, span(m, c, 'type modifier')) };
+      }),
+    };
+  },
+  encode(f) {
+    return writePgoutput(
+      relation,
+      (w) => {
+        writeStreamedXid(w, f.xid);
+        w.uint32(f.relationOid, 'relation OID');
+        w.cstring(f.namespace, 'namespace');
+        w.cstring(f.relationName, 'relation name');
+        if (!(f.replicaIdentity in REPLICA_IDENTITY)) w.fail('replica identity', `'d', 'n', 'f' or 'i', got ${JSON.stringify(f.replicaIdentity)}`);
+        w.char(f.replicaIdentity, 'replica identity');
+        w.int16(f.columns.length, 'number of columns');
+        for (const c of f.columns) {
+          if (c.flags !== 0 && c.flags !== 1) w.fail('flags', `0 or 1 (part of the key), got ${c.flags}`);
+          w.uint8(c.flags, 'flags');
+          w.cstring(c.name, 'column name');
+          w.uint32(c.typeOid, 'type OID');
+          w.int32(c.typeModifier, 'type modifier');
+        }
+      },
+      64 + f.columns.length * 24,
+    );
   },
 };

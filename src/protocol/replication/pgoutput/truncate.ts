@@ -1,6 +1,7 @@
+import { num, span, spansNamed } from '../../spans.js';
 import { plural } from '../../values.js';
 import { streamedXid } from '../fields.js';
-import type { PgoutputDecoder } from './decoder.js';
+import { pgoutputFieldSpans, streamedXidOf, writePgoutput, writeStreamedXid, type PgoutputCodec } from './decoder.js';
 
 const CASCADE = 1;
 const RESTART_IDENTITY = 2;
@@ -15,6 +16,15 @@ function describeOptions(bits: number): string {
   return `option bits: ${bits} (${names.join(', ')})`;
 }
 
+export interface Truncate {
+  /** Xid of the transaction: only in a streamed transaction (protocol 2+). */
+  xid?: number;
+  /** Option bits for TRUNCATE: 1 for CASCADE, 2 for RESTART IDENTITY. */
+  options: number;
+  /** OIDs of the relations corresponding to the OIDs in the relation messages. */
+  relationOids: number[];
+}
+
 /**
  * Truncate (Byte1('T')):
  *   Int32 (TransactionId) — Xid of the transaction (only present for streamed
@@ -24,9 +34,11 @@ function describeOptions(bits: number): string {
  *   Int32 (Oid) — OID of the relation corresponding to the OID in the relation message.
  *     This field is repeated for each relation.
  */
-export const truncate: PgoutputDecoder = {
+export const truncate: PgoutputCodec<Truncate> = {
   name: 'Truncate',
   sub: 'Truncate',
+  type: 'T',
+  readsContext: true,
   decode(r, state) {
     streamedXid(r, state);
     const n = r.int32('number of relations', (v) => plural(v, 'relation'));
@@ -37,5 +49,18 @@ export const truncate: PgoutputDecoder = {
     }
     if (n * 4 > r.remaining) r.fail('past-end', `Truncate: ${plural(n, 'relation OID')} announced, only ${plural(r.remaining, 'byte')} left`);
     for (let i = 0; i < n; i++) r.uint32('relation OID');
+  },
+  fields(m) {
+    const s = pgoutputFieldSpans(m, truncate);
+    return { ...streamedXidOf(m, s), options: num(m, span(m, s, 'option bits')), relationOids: spansNamed(s, 'relation OID').map((x) => num(m, x)) };
+  },
+  encode(f) {
+    return writePgoutput(truncate, (w) => {
+      writeStreamedXid(w, f.xid);
+      w.int32(f.relationOids.length, 'number of relations');
+      if (f.options & ~(CASCADE | RESTART_IDENTITY)) w.fail('option bits', `1 (CASCADE) and 2 (RESTART IDENTITY) only, got ${f.options}`);
+      w.uint8(f.options, 'option bits');
+      for (const oid of f.relationOids) w.uint32(oid, 'relation OID');
+    });
   },
 };

@@ -1,5 +1,8 @@
 import type { Reader } from '../../reader.js';
+import { bytesOf, childrenOf, chr, span, spansNamed } from '../../spans.js';
+import type { DecodedMessage, Span } from '../../types.js';
 import { plural } from '../../values.js';
+import type { Writer } from '../../writer.js';
 
 /** TupleData column kinds ("Byte1('n')", "Byte1('u')", "Byte1('t')", "Byte1('b')"). */
 const KINDS: Record<string, string> = {
@@ -47,4 +50,28 @@ export function tupleData(r: Reader, what: string): number {
     );
   }
   return n;
+}
+
+/** One column of a TupleData: NULL, an unchanged TOASTed value (not sent), or a text or binary value. */
+export type TupleColumn = { kind: 'n' } | { kind: 'u' } | { kind: 't' | 'b'; value: Buffer };
+
+/** The columns of a TupleData read by tupleData (the spans of the group around it). */
+export function tupleColumnsOf(m: DecodedMessage, spans: readonly Span[]): TupleColumn[] {
+  return spansNamed(spans, 'column').map((g) => {
+    const c = childrenOf(m, g);
+    const kind = chr(m, span(m, c, 'kind'));
+    if (kind === 't' || kind === 'b') return { kind, value: bytesOf(m, span(m, c, 'value')) };
+    return { kind: kind as 'n' | 'u' };
+  });
+}
+
+/** Write a tuple as tupleData reads it: the Byte1 that announces it ('N', 'K' or 'O'), then TupleData. */
+export function writeTuple(w: Writer, marker: string, columns: readonly TupleColumn[]): void {
+  w.char(marker, 'tuple kind');
+  w.int16(columns.length, 'number of columns');
+  for (const c of columns) {
+    if (!(c.kind in KINDS)) w.fail('kind', `'n', 'u', 't' or 'b', got ${JSON.stringify(c.kind)}`);
+    w.char(c.kind, 'kind');
+    if (c.kind === 't' || c.kind === 'b') w.int32(c.value.length, 'length').bytes(c.value, 'value');
+  }
 }

@@ -1,6 +1,24 @@
+import { childrenOf, chr, maybeSpan, num, span } from '../../spans.js';
 import { streamedXid } from '../fields.js';
-import type { PgoutputDecoder } from './decoder.js';
-import { tupleData } from './tuple-data.js';
+import { pgoutputFieldSpans, streamedXidOf, writePgoutput, writeStreamedXid, type PgoutputCodec } from './decoder.js';
+import { tupleColumnsOf, tupleData, writeTuple, type TupleColumn } from './tuple-data.js';
+
+/** The old values an Update or Delete carries: the key ('K', replica identity index) or the whole old tuple ('O', full). */
+export interface OldTuple {
+  kind: 'K' | 'O';
+  tuple: TupleColumn[];
+}
+
+export interface Update {
+  /** Xid of the transaction: only in a streamed transaction (protocol 2+). */
+  xid?: number;
+  /** OID of the relation corresponding to the OID in the relation message. */
+  relationOid: number;
+  /** The old key or tuple, when the update changed the key (K) or the replica identity is full (O). */
+  old?: OldTuple;
+  /** The contents of the new tuple. */
+  newTuple: TupleColumn[];
+}
 
 /**
  * Update (Byte1('U')):
@@ -18,9 +36,11 @@ import { tupleData } from './tuple-data.js';
  *   Byte1('N') — Identifies the following TupleData message as a new tuple.
  *   TupleData — TupleData message part representing the contents of a new tuple.
  */
-export const update: PgoutputDecoder = {
+export const update: PgoutputCodec<Update> = {
   name: 'Update',
   sub: 'Update',
+  type: 'U',
+  readsContext: true,
   decode(r, state) {
     streamedXid(r, state);
     r.uint32('relation OID');
@@ -45,5 +65,26 @@ export const update: PgoutputDecoder = {
       },
       'new tuple',
     );
+  },
+  fields(m) {
+    const s = pgoutputFieldSpans(m, update);
+    const f: Update = { ...streamedXidOf(m, s), relationOid: num(m, span(m, s, 'relation OID')), newTuple: tupleColumnsOf(m, childrenOf(m, span(m, s, 'new tuple'))) };
+    const old = maybeSpan(s, 'old key') ?? maybeSpan(s, 'old tuple');
+    if (old) {
+      const c = childrenOf(m, old);
+      f.old = { kind: chr(m, span(m, c, 'tuple kind')) as 'K' | 'O', tuple: tupleColumnsOf(m, c) };
+    }
+    return f;
+  },
+  encode(f) {
+    return writePgoutput(update, (w) => {
+      writeStreamedXid(w, f.xid);
+      w.uint32(f.relationOid, 'relation OID');
+      if (f.old) {
+        if (f.old.kind !== 'K' && f.old.kind !== 'O') w.fail('tuple kind', `'K' (old key) or 'O' (old tuple), got ${JSON.stringify(f.old.kind)}`);
+        writeTuple(w, f.old.kind, f.old.tuple);
+      }
+      writeTuple(w, 'N', f.newTuple);
+    });
   },
 };

@@ -1,0 +1,26 @@
+import type { ProxyEvent, Sink } from '../../session/events.js';
+import { ByteLines } from '../byte-lines.js';
+import { JsonlSink, type JsonlOptions } from './jsonl-sink.js';
+import type { JsonlObject } from './objects.js';
+
+/**
+ * JSON lines as objects, one per event as it happens: the very lines --jsonl writes,
+ * parsed (so the two can never differ). For startProxy()'s listeners.
+ */
+export function jsonlObjectSink(onObject: (o: JsonlObject) => void, opts: JsonlOptions): Sink {
+  // No batching: each line is handed on as soon as it is written.
+  const lines = new ByteLines((bytes) => {
+    const text = bytes.toString('utf8');
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      onObject(JSON.parse(text.slice(from, nl)) as JsonlObject);
+      from = nl + 1;
+    }
+  }, 0, 1);
+  const sink = new JsonlSink(lines, opts);
+  return {
+    write: (ev: ProxyEvent) => sink.write(ev),
+    flush: () => lines.flush(),
+    close: () => lines.flush(),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The modules' lenient accessors: what code outside the message modules reads from a
+ * message that may be malformed or kept only in part (where fields(m) refuses), without
+ * spelling a span name. Each gives what the span it reads holds, as far as it was read.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { authenticationCode, md5Salt, offeredMechanisms } from '../../../src/protocol/backend/authentication.js';
+import { dataRowValueSpans } from '../../../src/protocol/backend/data-row.js';
+import { errorNoticeFields } from '../../../src/protocol/backend/error-fields.js';
+import { minorOf, negotiatedMinor } from '../../../src/protocol/backend/negotiate-protocol-version.js';
+import { Conversation } from '../../../src/protocol/conversation.js';
+import { bindAsRead, bindParameterValueSpans } from '../../../src/protocol/frontend/bind.js';
+import { parseAsRead, parseQuerySpan } from '../../../src/protocol/frontend/parse.js';
+import { querySpan, queryText } from '../../../src/protocol/frontend/query.js';
+import { saslChannelBindingFlag, saslMechanism } from '../../../src/protocol/frontend/sasl-initial-response.js';
+import { startupParameters } from '../../../src/protocol/frontend/startup-message.js';
+import { errorFields } from '../../../src/protocol/inspect.js';
+import type { DecodedMessage } from '../../../src/protocol/types.js';
+import { decodeOne } from '../../helpers/decode.js';
+import { cstr, int16, int32, msg, startupMessage, startupPacket } from '../../helpers/wire.js';
+
+/** Decode with a small retention limit: the message is kept only in part. */
+function cut(dir: 'frontend' | 'backend', wire: Buffer, retain: number): DecodedMessage {
+  const conv = new Conversation({ frontendMode: 'normal', retain });
+  const m = conv.push(dir, wire).flatMap((e) => (e.kind === 'message' ? [e.message] : []))[0]!;
+  assert.equal(m.frame.complete, false);
+  return m;
+}
+
+describe('lenient accessors', () => {
+  it('Authentication: the code, the offered mechanisms and the salt, even from a malformed message', () => {
+    const sasl = decodeOne('backend', msg('R', int32(10), cstr('SCRAM-SHA-256-PLUS'), cstr('SCRAM-SHA-256'))); // no terminator
+    assert.ok(sasl.error);
+    assert.equal(authenticationCode(sasl), 10);
+    assert.deepEqual(offeredMechanisms(sasl), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256']);
+    const md5 = decodeOne('backend', msg('R', int32(5), Buffer.from([1, 2, 3, 4])));
+    assert.deepEqual(md5Salt(md5), Buffer.from([1, 2, 3, 4]));
+    assert.equal(md5Salt(sasl), undefined);
+    assert.equal(authenticationCode(decodeOne('backend', msg('R', int32(99)))), 99);
+    assert.equal(authenticationCode(decodeOne('backend', msg('Z', 'I'))), undefined);
+  });
+
+  it('NegotiateProtocolVersion: the minor number, whichever way it was sent', () => {
+    assert.equal(negotiatedMinor(decodeOne('backend', msg('v', int32(196608), int32(0)))), 0);
+    assert.equal(negotiatedMinor(decodeOne('backend', msg('v', int32(1), int32(0)))), 1);
+    assert.equal(minorOf(196610), 2);
+  });
+
+  it('StartupMessage: the parameters by name once the list was read', () => {
+    const m = decodeOne('frontend', startupMessage({ user: 'alice', database: 'db' }), {}, 'startup');
+    assert.deepEqual(startupParameters(m), { user: 'alice', database: 'db' });
+    const broken = decodeOne('frontend', startupPacket(int32(196608), cstr('user'), cstr('alice')), {}, 'startup');
+    assert.ok(broken.error);
+    assert.equal(startupParameters(broken), undefined);
+  });
+
+  it('Query and Parse: the SQL and its span, even with trailing bytes; nothing when it was not kept', () => {
+    const trailing = decodeOne('frontend', msg('Q', cstr('START_REPLICATION 0/0'), 'x'));
+    assert.ok(trailing.error);
+    assert.equal(queryText(trailing), 'START_REPLICATION 0/0');
+    assert.equal(querySpan(trailing)?.value, 'START_REPLICATION 0/0');
+    const huge = cut('frontend', msg('Q', cstr('SELECT ' + 'x'.repeat(100))), 32);
+    assert.equal(queryText(huge), undefined);
+    const parse = cut('frontend', msg('P', cstr('s1'), cstr('SELECT ' + 'x'.repeat(100)), int16(0)), 32);
+    assert.deepEqual(parseAsRead(parse), { statement: 's1' });
+    assert.equal(parseQuerySpan(parse), undefined);
+    const whole = decodeOne('frontend', msg('P', cstr(''), cstr('SELECT $1'), int16(1), int32(23)));
+    assert.deepEqual(parseAsRead(whole), { statement: '', query: 'SELECT $1', parameterTypes: [23] });
+  });
+
+  it('SASLInitialResponse: the mechanism and the GS2 channel-binding flag', () => {
+    const first = Buffer.from('p=tls-server-end-point,,n=,r=abc');
+    const m = decodeOne('frontend', msg('p', cstr('SCRAM-SHA-256-PLUS'), int32(first.length), first), { authRequest: 10 });
+    assert.equal(saslMechanism(m), 'SCRAM-SHA-256-PLUS');
+    assert.equal(saslChannelBindingFlag(m), 'p=tls-server-end-point');
+  });
+
+  it('ErrorResponse: the fields before a fault, in order; errorFields by code', () => {
+    const m = decodeOne('backend', msg('E', cstr('SFATAL'), cstr('C28P01'), cstr('Mpassword authentication failed'))); // no terminator
+    assert.ok(m.error);
+    assert.deepEqual(errorNoticeFields(m), [
+      { type: 'S', value: 'FATAL' },
+      { type: 'C', value: '28P01' },
+      { type: 'M', value: 'password authentication failed' },
+    ]);
+    assert.deepEqual(errorFields(m), { S: 'FATAL', C: '28P01', M: 'password authentication failed' });
+  });
+
+  it('DataRow and Bind: the value spans as far as they were read (undefined for NULL)', () => {
+    const row = cut('backend', msg('D', int16(3), int32(1), '1', int32(-1), int32(100), Buffer.alloc(100)), 40);
+    const spans = dataRowValueSpans(row);
+    assert.equal(spans.length, 3);
+    assert.equal(spans[0]!.value!.toString(), '1');
+    assert.equal(spans[1], undefined);
+    assert.equal(spans[2]!.retained, 40 - 20);
+    const wire = msg('B', cstr('p'), cstr('s'), int16(1), int16(1), int16(2), int32(-1), int32(100), Buffer.alloc(100), int16(0));
+    const bind = cut('frontend', wire, 40);
+    const read = bindAsRead(bind);
+    assert.equal(read.portal, 'p');
+    assert.equal(read.statement, 's');
+    assert.deepEqual(read.paramFormats, [1]);
+    assert.equal(read.resultFormats, undefined);
+    assert.deepEqual(
+      read.paramValues.map((s) => s?.name),
+      [undefined, 'value'],
+    );
+    assert.deepEqual(bindParameterValueSpans(decodeOne('frontend', wire)).length, 2);
+    assert.deepEqual(bindAsRead(decodeOne('frontend', wire)).resultFormats, []);
+  });
+
+  it('accessors of other messages give nothing', () => {
+    const z = decodeOne('backend', msg('Z', 'I'));
+    assert.deepEqual([offeredMechanisms(z), errorNoticeFields(z), dataRowValueSpans(z)], [[], [], []]);
+    assert.equal(saslMechanism(decodeOne('frontend', msg('X'))), undefined);
+  });
+});
