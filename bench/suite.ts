@@ -51,7 +51,7 @@ const progress = (s: string): void => {
 
 // ---------------------------------------------------------------- the rows
 
-type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl';
+type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl' | 'none@base' | 'annotated@base';
 const LABEL: Record<RowKey, string> = {
   direct: 'direct',
   pgbouncer: 'PgBouncer (session mode)',
@@ -59,7 +59,15 @@ const LABEL: Record<RowKey, string> = {
   none: 'pgscope --log-forwarded none',
   annotated: 'pgscope annotated -l file',
   jsonl: 'pgscope --jsonl file',
+  'none@base': 'baseline build, logging off',
+  'annotated@base': 'baseline build, annotated',
 };
+/**
+ * BENCH_BASELINE=DIR: another checkout of pgscope (built: DIR/bin/pgscope.js and DIR/dist),
+ * measured in the same run as this one for logging off and annotated, rows interleaved, so
+ * that a change's cost or gain is read side by side, not across runs.
+ */
+const BASELINE = process.env['BENCH_BASELINE'] ? join(process.env['BENCH_BASELINE'], 'bin', 'pgscope.js') : null;
 
 interface Endpoint {
   key: RowKey;
@@ -129,8 +137,8 @@ async function pgbench(server: PgServer, ep: Endpoint, opts: { clients: number; 
 
 const PGSCOPE_TLS: string[] = [];
 
-async function startScope(server: PgServer, dir: string, key: 'none' | 'annotated' | 'jsonl', tag: string): Promise<{ ep: Endpoint; scope: FileLoggedPgscope; logFile: string; jsonlFile?: string }> {
-  const logFile = join(dir, `${tag}-${key}.log`);
+async function startScope(server: PgServer, dir: string, key: 'none' | 'annotated' | 'jsonl', tag: string, baseline = false): Promise<{ ep: Endpoint; scope: FileLoggedPgscope; logFile: string; jsonlFile?: string }> {
+  const logFile = join(dir, `${tag}-${key}${baseline ? '-base' : ''}.log`);
   const args = ['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--server-sslmode', 'require', ...PGSCOPE_TLS];
   let jsonlFile: string | undefined;
   if (key === 'none') args.push('--log-forwarded', 'none');
@@ -138,9 +146,10 @@ async function startScope(server: PgServer, dir: string, key: 'none' | 'annotate
     jsonlFile = join(dir, `${tag}-${key}.jsonl`);
     args.push('--log-forwarded', 'none', '--jsonl', jsonlFile);
   }
-  const scope = await startPgscopeLogfile(args, logFile);
+  const scope = await startPgscopeLogfile(args, logFile, undefined, baseline && BASELINE ? BASELINE : undefined);
   const files = key === 'annotated' ? [logFile] : jsonlFile ? [jsonlFile] : [];
-  return { ep: { key, port: scope.port, files, pid: scope.pid }, scope, logFile, ...(jsonlFile ? { jsonlFile } : {}) };
+  const rowKey: RowKey = baseline ? (key === 'none' ? 'none@base' : 'annotated@base') : key;
+  return { ep: { key: rowKey, port: scope.port, files, pid: scope.pid }, scope, logFile, ...(jsonlFile ? { jsonlFile } : {}) };
 }
 
 async function startPipe(server: PgServer): Promise<{ ep: Endpoint; stop: () => Promise<void> }> {
@@ -462,6 +471,17 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
       }
       L.push(...tableLines(header, rows, 30));
     }
+    if (BASELINE) {
+      L.push('');
+      L.push(`This build / the baseline build (${process.env['BENCH_BASELINE']}), same run, rows interleaved (tps; > 1: this build is faster)`);
+      const header = [''];
+      for (const c of sel.cells) header.push(`${c.mode} ${c.clients}`);
+      const rows: string[][] = [];
+      for (const [mine, base] of [['none', 'none@base'], ['annotated', 'annotated@base']] as const) {
+        rows.push([LABEL[mine], ...sel.cells.map((c) => fmtRatio(ratio(tpsOf(sel.runs.get(cellName(c))!.get(mine)), tpsOf(sel.runs.get(cellName(c))!.get(base)))))]);
+      }
+      L.push(...tableLines(header, rows, 30));
+    }
     const peaks = [...sel.peakMiB].map(([k, v]) => `${k} ${v.toFixed(0)} MiB`).join(', ');
     if (peaks) L.push(`pgscope peak RSS over all the pgbench runs above: ${peaks}`);
 
@@ -605,6 +625,13 @@ async function main(): Promise<void> {
         const s = await startScope(server, dir, key, 'pgbench');
         stops.push(s.scope.stop);
         eps.push(s.ep);
+      }
+      if (BASELINE) {
+        for (const key of ['none', 'annotated'] as const) {
+          const s = await startScope(server, dir, key, 'pgbench', true);
+          stops.push(s.scope.stop);
+          eps.push(s.ep);
+        }
       }
       progress(`rows: ${eps.map((e) => `${e.key}:${e.port}`).join(' ')}`);
       if (SECTIONS.has('select')) sel = await selectSection(server, eps, dir);

@@ -80,7 +80,7 @@ export function psqlCommand(b: BannerInfo): string {
 /** What `pgscope --demo` prints once everything runs. */
 export function demoBanner(b: BannerInfo): string {
   const host = clientHost(b.listenIp);
-  const url = `postgresql://${b.user}:${b.password}@${host.includes(':') ? `[${host}]` : host}:${b.listenPort}/${b.database}?sslmode=${b.clientPlaintext ? 'disable' : 'require'}${channelBinding(b, '&')}`;
+  const url = `postgresql://${b.user}:${b.password}@${fmtHostPort(host, b.listenPort)}/${b.database}?sslmode=${b.clientPlaintext ? 'disable' : 'require'}${channelBinding(b, '&')}`;
   return [
     '',
     `pgscope --demo: a throwaway ${b.version} server runs on ${fmtHostPort('127.0.0.1', b.serverPort)} (TLS with a certificate made just now,`,

@@ -5,6 +5,7 @@ import { encodeErrorResponse } from '../protocol/encode.js';
 import type { ProxyEvent } from '../session/events.js';
 import type { KeyLogWriter } from '../tls/keylog.js';
 import type { ClientTlsContexts } from './client-tls.js';
+import { fmtHostPort } from '../session/host-port.js';
 
 /**
  * Who gets in: `--max-connections`, and what happens when pgscope runs out of file
@@ -370,7 +371,7 @@ export class Admission {
     }
     const max = this.opts.maxConnections;
     if (max !== null && this.regularOpen() >= max) {
-      this.firstRefused = `${fmtAddr(socket.remoteAddress)}:${socket.remotePort ?? '?'}`;
+      this.firstRefused = fmtHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? '?');
       this.maxLine.hit();
       this.refuse(socket, { kind: 'max' }, true, serve);
       return;
@@ -747,9 +748,4 @@ class Refusal {
       t.on('data', this.onData);
     });
   }
-}
-
-function fmtAddr(a: string | undefined): string {
-  if (!a) return '?';
-  return a.includes(':') ? `[${a}]` : a;
 }

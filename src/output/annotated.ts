@@ -10,12 +10,6 @@ export interface AnnotateOptions {
   redact?: boolean;
 }
 
-/** One output line: its nesting depth (0 for the first line) and its text. */
-export interface AnnotatedLine {
-  depth: number;
-  text: string;
-}
-
 /** Receives the lines of a message in order: nesting depth (0 for the first line) and text. */
 export type LineSink = (depth: number, text: string) => void;
 
@@ -34,21 +28,15 @@ export function resolveAnnotateOptions(opts: AnnotateOptions = {}): ResolvedAnno
   return { maxValueBytes: opts.maxValueBytes ?? 256, style: opts.style ?? MONOCHROME, redact: opts.redact ?? false };
 }
 
-/**
- * A message in Elephantshark's conventions: each field as its bytes, escaped and quoted,
- * then `= meaning`; the type byte and the length on the first line, further fields on
- * continuation lines, nested fields (a column, an error field) grouped on one line each.
- *   "Z" = ReadyForQuery "\x00\x00\x00\x05" = 5 bytes "I" = idle
- */
-export function annotateMessage(msg: DecodedMessage, opts: AnnotateOptions = {}): AnnotatedLine[] {
-  const lines: AnnotatedLine[] = [];
-  renderMessage(msg, resolveAnnotateOptions(opts), (depth, text) => lines.push({ depth, text }));
-  return lines;
-}
-
 const noChildren = (s: Span): boolean => s.children === undefined || s.children.length === 0;
 
-/** annotateMessage's lines, handed to `emit` one by one instead of collected. */
+/**
+ * A message in Elephantshark's conventions, its lines handed to `emit` one by one: each
+ * field as its bytes, escaped and quoted, then `= meaning`; the type byte and the length on
+ * the first line, further fields on continuation lines, nested fields (a column, an error
+ * field) grouped on one line each.
+ *   "Z" = ReadyForQuery "\x00\x00\x00\x05" = 5 bytes "I" = idle
+ */
 export function renderMessage(msg: DecodedMessage, o: ResolvedAnnotateOptions, emit: LineSink): void {
   const buf = msg.frame.bytes;
   const spans = msg.spans;

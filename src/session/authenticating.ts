@@ -6,7 +6,6 @@ import type { Direction } from '../protocol/types.js';
 import { describeServerError, OverrideAuth } from './auth/override-auth.js';
 import type { ChannelBindingPolicy } from './auth/choose-mechanism.js';
 import { MAX_PENDING_BYTES, type SessionCore } from './core.js';
-import { sendHeldToServer } from './server-leg.js';
 
 /**
  * --override-auth: pgscope authenticates to the server itself (phase 'authenticating'),
@@ -76,7 +75,7 @@ export class Authenticating {
         core.status('info', `${step.summary} (--override-auth)`);
         core.phase = 'forwarding';
         this.forget();
-        sendHeldToServer(core);
+        core.sendHeldToServer();
         // AuthenticationOk and whatever follows it in this chunk: ordinary forwarded traffic now.
         const after = m.frame.offset + m.frame.size - (conv.backend.offset - bytes.length);
         this.forward('backend', Buffer.concat([m.frame.bytes, bytes.subarray(Math.max(0, after))]));

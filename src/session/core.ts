@@ -154,6 +154,15 @@ export class SessionCore {
     this.close(message);
   }
 
+  /** The client's bytes held while the server leg was not ready, in order. */
+  sendHeldToServer(): void {
+    const held = Buffer.concat(this.pendingToServer);
+    this.pendingToServer = [];
+    if (held.length === 0) return;
+    this.act({ type: 'send-server', bytes: held, forwarded: true });
+    this.forwarded('client -> server', held.length);
+  }
+
   /** Choose the server and connect to it. */
   connect(host: string, port: number, why: string): void {
     this.target = { host, port };

@@ -49,7 +49,7 @@ export type ProxyEvent =
   | { kind: 'forwarded'; conn: number; time: number; label: Label; bytes: number; elapsed: number }
   | ({ kind: 'connection'; conn: number; time: number } & ConnectionFact)
   | { kind: 'security'; conn: number; time: number; verdict: SecurityVerdict }
-  /** A statement completed (emitted by the statement stage, src/analysis/statement-stage.ts, in completion order). */
+  /** A statement completed (emitted by the statement stage, the session, in completion order). */
   | { kind: 'statement'; conn: number; time: number; record: StatementRecord }
   /**
    * The plaintext bytes of the client's conversation, in order, as the client sent or

@@ -134,7 +134,7 @@ export class ServerLeg {
       this.auth.begin(override.channelBinding, startup);
       return;
     }
-    sendHeldToServer(core);
+    core.sendHeldToServer();
     core.act({ type: 'clear-timer', name: 'setup' });
     if (core.cancelOnly) {
       // libpq's PQcancel returns only once the server has closed the cancel connection,
@@ -145,13 +145,4 @@ export class ServerLeg {
       core.act({ type: 'set-timer', name: 'cancel', ms: CANCEL_WAIT_MS });
     }
   }
-}
-
-/** The client's bytes held while the server leg was not ready, in order. */
-export function sendHeldToServer(core: SessionCore): void {
-  const held = Buffer.concat(core.pendingToServer);
-  core.pendingToServer = [];
-  if (held.length === 0) return;
-  core.act({ type: 'send-server', bytes: held, forwarded: true });
-  core.forwarded('client -> server', held.length);
 }

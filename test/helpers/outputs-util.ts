@@ -116,12 +116,6 @@ export class QueryLogReader {
 
 export type JsonObj = Record<string, unknown> & { type: string; conn: number | null };
 
-export function parseJsonl(text: string): JsonObj[] {
-  return completeLines(text)
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as JsonObj);
-}
-
 // ---------------------------------------------------------------- the text log
 
 /** Connection numbers that logged "connected from", and those that logged "connection end". */

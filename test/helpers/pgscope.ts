@@ -31,6 +31,8 @@ export interface PgscopeOptions {
   noPort?: boolean;
   /** Wait for the "listening on" line (default true). */
   waitListening?: boolean;
+  /** Another build's bin/pgscope.js (the bench compares builds side by side). */
+  bin?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -41,7 +43,7 @@ process.on('exit', () => {
 /** Start pgscope with these arguments (plus -p 0 and --bw unless given). */
 export async function startPgscope(args: string[], opts: PgscopeOptions = {}): Promise<Pgscope> {
   const full = [...(opts.noPort || args.includes('-p') || args.includes('--client-listen-port') ? [] : ['-p', '0']), ...(args.some((a) => a === '--bw' || a === '--no-bw') ? [] : ['--bw']), ...args];
-  const child = spawn(process.execPath, [PGSCOPE_BIN, ...full], { env: opts.env ?? { ...process.env, NO_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [opts.bin ?? PGSCOPE_BIN, ...full], { env: opts.env ?? { ...process.env, NO_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';

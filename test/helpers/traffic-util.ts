@@ -111,8 +111,8 @@ export interface FileLoggedPgscope {
  * pgscope with `-l FILE -c` (its whole log, "listening on" included, goes to the file).
  * The port is read from the file.
  */
-export async function startPgscopeLogfile(args: string[], file: string, timeoutMs = LISTEN_TIMEOUT_MS): Promise<FileLoggedPgscope> {
-  const p = await startPgscope([...args, '-l', file, '-c'], { waitListening: false });
+export async function startPgscopeLogfile(args: string[], file: string, timeoutMs = LISTEN_TIMEOUT_MS, bin?: string): Promise<FileLoggedPgscope> {
+  const p = await startPgscope([...args, '-l', file, '-c'], { waitListening: false, ...(bin ? { bin } : {}) });
   const read = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   let port = 0;
   try {

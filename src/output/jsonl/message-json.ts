@@ -7,21 +7,6 @@ import { jsonBytesText, jsonName, jsonString, jsonValue, writeJsonValue } from '
 export const REDACTED = '<redacted>';
 const REDACTED_MEMBER = Buffer.from(',"value":' + JSON.stringify(REDACTED), 'utf8');
 
-/** One decoded field in JSON lines (docs/jsonl.md, "fields"). */
-export interface JsonField {
-  name: string;
-  /** Relative to the message's first byte, as Span.start. */
-  offset: number;
-  length: number;
-  value?: unknown;
-  meaning?: string;
-  typed?: { type: string; value: unknown; text: string; truncated?: true };
-  flag?: 'unparsed' | 'elided';
-  secret?: true;
-  retained?: number;
-  children?: JsonField[];
-}
-
 export interface MessageJsonOptions {
   redact: boolean;
   /** Most bytes of the frame in `raw`, and of any one byte-string value. */

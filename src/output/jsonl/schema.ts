@@ -6,4 +6,3 @@ export const JSONL_VERSION = 1;
 
 /** The `type` member of each line. */
 export const JSONL_TYPES = ['connection', 'message', 'codec-error', 'unparsed', 'status', 'security', 'statement', 'dropped'] as const;
-export type JsonlType = (typeof JSONL_TYPES)[number];

@@ -48,8 +48,3 @@ export function mapToIpv6(ip: IpAddress): IpAddress {
   if (ip.bytes.length === 16) return ip;
   return { bytes: Buffer.concat([Buffer.alloc(10), Buffer.from([0xff, 0xff]), ip.bytes]), text: `::ffff:${ip.text}` };
 }
-
-/** host:port, with IPv6 in brackets as URLs write it. */
-export function formatEndpoint(text: string, port: number): string {
-  return text.includes(':') ? `[${text}]:${port}` : `${text}:${port}`;
-}

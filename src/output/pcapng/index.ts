@@ -1,1 +1,1 @@
-export { PcapngSink, SERVER_PORT, type PcapngOptions, type PcapngWriter } from './pcapng-sink.js';
+export { PcapngSink } from './pcapng-sink.js';

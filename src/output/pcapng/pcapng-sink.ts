@@ -1,6 +1,7 @@
 import type { Direction } from '../../protocol/types.js';
 import type { Endpoint, Label, ProxyEvent, Sink } from '../../session/events.js';
-import { formatEndpoint, mapToIpv6, parseIp, type IpAddress } from './address.js';
+import { fmtHostPort } from '../../session/host-port.js';
+import { mapToIpv6, parseIp, type IpAddress } from './address.js';
 import {
   enhancedPacketBlock,
   IF_NAME,
@@ -179,8 +180,8 @@ export class PcapngSink implements Sink {
     this.tuples.add(c.tuple);
 
     const where = server
-      ? `server ${formatEndpoint(serverIp.text, server.port)}`
-      : `no server (${whyNoServer ?? 'the connection ended before one was connected'}): shown at pgscope's own address ${formatEndpoint(serverIp.text, serverEnd.port)}`;
+      ? `server ${fmtHostPort(serverIp.text, server.port)}`
+      : `no server (${whyNoServer ?? 'the connection ended before one was connected'}): shown at pgscope's own address ${fmtHostPort(serverIp.text, serverEnd.port)}`;
     const comment =
       `pgscope connection #${c.id}: ${where} (shown as port ${SERVER_PORT} so that Wireshark decodes PostgreSQL)` +
       notes.map((n) => `; ${n}`).join('');

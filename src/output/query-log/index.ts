@@ -1,2 +1,2 @@
-export { QueryLogSink, type QueryLogOptions } from './query-log-sink.js';
+export { QueryLogSink } from './query-log-sink.js';
 export { formatQueryLogLine, oneLine } from './format-line.js';

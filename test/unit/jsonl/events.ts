@@ -21,10 +21,6 @@ export function fixtureEvents(f: Fixture, conn = 1, conv = new Conversation()): 
   return out;
 }
 
-export function codecOf(ev: ProxyEvent): CodecEvent | null {
-  return ev.kind === 'codec' ? ev.event : null;
-}
-
 /** Run events through a JsonlSink and return everything it wrote. */
 export function renderJsonl(events: ProxyEvent[], opts: JsonlOptions & { filter?: Filter }): string {
   let text = '';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatEndpoint, mapToIpv6, parseIp } from '../../../src/output/pcapng/address.js';
+import { mapToIpv6, parseIp } from '../../../src/output/pcapng/address.js';
+import { fmtHostPort } from '../../../src/session/host-port.js';
 
 const hex = (address: string): string | undefined => parseIp(address)?.bytes.toString('hex');
 
@@ -18,10 +19,10 @@ test('parseIp: IPv4, IPv6 in every spelling, mapped IPv4 to IPv4, zones dropped,
   assert.equal(parseIp(''), null);
 });
 
-test('mapToIpv6 and formatEndpoint', () => {
+test('mapToIpv6 and fmtHostPort', () => {
   const m = mapToIpv6(parseIp('10.0.0.1')!);
   assert.equal(m.bytes.toString('hex'), '00000000000000000000ffff0a000001');
   assert.equal(m.text, '::ffff:10.0.0.1');
-  assert.equal(formatEndpoint('10.0.0.1', 5432), '10.0.0.1:5432');
-  assert.equal(formatEndpoint('::1', 6543), '[::1]:6543');
+  assert.equal(fmtHostPort('10.0.0.1', 5432), '10.0.0.1:5432');
+  assert.equal(fmtHostPort('::1', 6543), '[::1]:6543');
 });

@@ -42,11 +42,3 @@ export const wire = (conn: number, time: number, direction: Direction, offset: n
   offset,
   bytes,
 });
-
-export const codec = (conn: number, time: number, direction: Direction, event: CodecEvent): ProxyEvent => ({
-  kind: 'codec',
-  conn,
-  time,
-  label: direction === 'frontend' ? 'client -> server' : 'server -> client',
-  event,
-});

@@ -10,7 +10,7 @@ import type { DecodedMessage, Direction, Span } from '../../../src/protocol/type
 import { decodeOne } from '../../helpers/decode.js';
 import { bytes, cstr, int16, int32, int64, int8, msg, uint32, type Part } from '../../helpers/wire.js';
 
-export { bytes, cstr, int16, int32, int64, int8, uint32 };
+export { cstr, int16, int32, int64, int8, uint32 };
 
 /** An LSN written as X/X (pg_lsn) → Int64 bytes. */
 export function lsn(text: string): Buffer {

@@ -26,14 +26,12 @@ export const describe = (target: 'S' | 'P', name: string): Step => F(msg('D', ta
 export const execute = (portal = '', max = 0): Step => F(msg('E', cstr(portal), int32(max)));
 export const close = (target: 'S' | 'P', name: string): Step => F(msg('C', target, cstr(name)));
 export const sync = (): Step => F(msg('S'));
-export const flush = (): Step => F(msg('H'));
 export const copyData = (text: string): Step => F(msg('d', text));
 export const copyDone = (): Step => F(msg('c'));
 
 export const parseComplete = (): Step => B(msg('1'));
 export const bindComplete = (): Step => B(msg('2'));
 export const closeComplete = (): Step => B(msg('3'));
-export const noData = (): Step => B(msg('n'));
 export const portalSuspended = (): Step => B(msg('s'));
 export const emptyQuery = (): Step => B(msg('I'));
 export const parameterDescription = (oids: number[]): Step => B(msg('t', int16(oids.length), ...oids.map(uint32)));

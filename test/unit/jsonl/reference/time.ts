@@ -16,8 +16,3 @@ export function isoMicros(us: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, -1)}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
-
-/** ISO-8601 with microseconds, from ms since the epoch with a fraction (the query log's form). */
-export function isoFromMs(ms: number): string {
-  return isoMicros(epochMicros(ms));
-}
