@@ -30,9 +30,6 @@ COMMENT ON TABLE demo.items IS 'sample rows for pgscope --demo';
 ALTER DATABASE demo SET search_path = demo, public;`,
 ];
 
-/** How many rows DEMO_SETUP puts in demo.items. */
-export const DEMO_ROWS = 5;
-
 export interface DemoOptions {
   /** The banner and progress notes (default: stdout, whatever --logfile says). */
   out?: (text: string) => void;

@@ -6,6 +6,7 @@ import type { ProxyEvent } from '../session/events.js';
 import type { KeyLogWriter } from '../tls/keylog.js';
 import type { ClientTlsContexts } from './client-tls.js';
 import { fmtHostPort } from '../session/host-port.js';
+import { serverSideTls } from './tls-legs.js';
 
 /**
  * Who gets in: `--max-connections`, and what happens when pgscope runs out of file
@@ -714,32 +715,17 @@ class Refusal {
 
   private startTls(initial: Buffer): void {
     const raw = this.raw;
-    const contexts = this.deps.clientTls!;
     raw.off('data', this.onData);
-    raw.pause();
-    if (initial.length) raw.unshift(initial);
     this.buf = Buffer.alloc(0);
     this.received = 0;
     let t: tls.TLSSocket;
     try {
-      t = new tls.TLSSocket(raw, {
-        isServer: true,
-        secureContext: contexts.defaultContext,
-        SNICallback: (name, cb) => {
-          contexts.contextFor(name).then(
-            (ctx) => cb(null, ctx),
-            (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
-          );
-        },
-        ALPNCallback: ({ protocols }) => (protocols.includes('postgresql') ? 'postgresql' : undefined),
-      });
+      t = serverSideTls(raw, initial, this.deps.clientTls!, this.deps.clientKeylog);
     } catch {
       this.destroy();
       return;
     }
     this.stream = t;
-    const kl = this.deps.clientKeylog;
-    if (kl) t.on('keylog', (line) => kl.write(line));
     t.on('error', this.onError);
     t.once('close', this.onTlsClose);
     t.once('secure', () => {

@@ -33,23 +33,7 @@ export interface ClientTlsEvents {
  * read from the socket (direct TLS's ClientHello), handed back to TLS.
  */
 export function acceptClientTls(raw: net.Socket, initial: Buffer, contexts: ClientTlsContexts, keylog: KeyLogWriter | null, on: ClientTlsEvents): tls.TLSSocket {
-  raw.pause();
-  if (initial.length) raw.unshift(initial);
-  const t = new tls.TLSSocket(raw, {
-    isServer: true,
-    ...BUFFER_OPTION,
-    secureContext: contexts.defaultContext,
-    SNICallback: (name, cb) => {
-      contexts.contextFor(name).then(
-        (ctx) => cb(null, ctx),
-        (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
-      );
-    },
-    // PostgreSQL 17 accepts ALPN "postgresql" only; a client offering something else
-    // gets the no_application_protocol alert, as from a real server.
-    ALPNCallback: ({ protocols }) => (protocols.includes('postgresql') ? 'postgresql' : undefined),
-  });
-  if (keylog) t.on('keylog', (line) => keylog.write(line));
+  const t = serverSideTls(raw, initial, contexts, keylog);
   let secured = false;
   t.on('secure', () => {
     secured = true;
@@ -70,6 +54,31 @@ export function acceptClientTls(raw: net.Socket, initial: Buffer, contexts: Clie
   // (direct TLS's ClientHello) from raw's buffer on the next tick. Resuming raw here, inside
   // its own 'data' event, would let its flow loop emit those bytes to no listener: lost,
   // and the handshake would hang.
+  return t;
+}
+
+/**
+ * The TLS socket pgscope serves a client with (the proxy's connections, and the clients
+ * --max-connections refuses): pgscope's certificate for the SNI name, ALPN as PostgreSQL 17.
+ */
+export function serverSideTls(raw: net.Socket, initial: Buffer, contexts: ClientTlsContexts, keylog: KeyLogWriter | null): tls.TLSSocket {
+  raw.pause();
+  if (initial.length) raw.unshift(initial);
+  const t = new tls.TLSSocket(raw, {
+    isServer: true,
+    ...BUFFER_OPTION,
+    secureContext: contexts.defaultContext,
+    SNICallback: (name, cb) => {
+      contexts.contextFor(name).then(
+        (ctx) => cb(null, ctx),
+        (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+      );
+    },
+    // PostgreSQL 17 accepts ALPN "postgresql" only; a client offering something else
+    // gets the no_application_protocol alert, as from a real server.
+    ALPNCallback: ({ protocols }) => (protocols.includes('postgresql') ? 'postgresql' : undefined),
+  });
+  if (keylog) t.on('keylog', (line) => keylog.write(line));
   return t;
 }
 
