@@ -17,3 +17,5 @@ export type {
   JsonlStatus,
   JsonlUnparsed,
 } from './output/jsonl/objects.js';
+/** The codec: every message's codec (decode, typed fields, encode) and field type. */
+export * as codec from './protocol/index.js';

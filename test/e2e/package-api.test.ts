@@ -3,7 +3,8 @@
  * into a fresh project, then `import { startProxy } from 'pgscope'`, type-checked by the
  * TypeScript compiler against the package's own declarations and run against a real
  * PostgreSQL 15 server with psql through it: events arrive as JSON-lines objects, a hook
- * answers a query in the server's place, and close() stops everything.
+ * answers a query in the server's place with messages the package's codec encodes, and
+ * close() stops everything.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,21 +31,18 @@ after(async () => {
 /** The user's code: typed against the package's declarations, then run. */
 const USER_CODE = `
 import { execFile } from 'node:child_process';
-import { startProxy, type JsonlStatement, type JsonlConnection, type MessageHook } from 'pgscope';
+import { codec, startProxy, type JsonlStatement, type JsonlConnection, type MessageHook } from 'pgscope';
 
-const errorResponse = (code: string, message: string): Buffer => {
-  const body = Buffer.concat([Buffer.from('SERROR\\0VERROR\\0C' + code + '\\0M' + message + '\\0'), Buffer.from([0])]);
-  const head = Buffer.alloc(5);
-  head.write('E', 0, 'latin1');
-  head.writeInt32BE(4 + body.length, 1);
-  return Buffer.concat([head, body]);
-};
-const ready = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
+// Messages made with the package's codec: typed fields in, protocol bytes out.
+const errorResponse = (code: string, message: string): Buffer =>
+  codec.errorResponse.encode({ fields: [{ type: 'S', value: 'ERROR' }, { type: 'V', value: 'ERROR' }, { type: 'C', value: code }, { type: 'M', value: message }] });
+const ready: Buffer = codec.readyForQuery.encode({ status: 'I' });
 
-// A hook: the query that says 'boom-marker' is answered by pgscope with a 40001.
+// A hook: the query that says 'boom-marker' (read through the codec's typed fields) is
+// answered by pgscope with a 40001.
 const hook: MessageHook = {
   wants: (direction, type) => direction === 'frontend' && type === 'Q',
-  decide: (v) => (v.message.spans.some((s) => String(s.value).includes('boom-marker')) ? { forward: [], reply: [errorResponse('40001', 'could not serialize access (injected)'), ready], note: 'test' } : null),
+  decide: (v) => (codec.tryFields(codec.query, v.message)?.query.includes('boom-marker') ? { forward: [], reply: [errorResponse('40001', 'could not serialize access (injected)'), ready], note: 'test' } : null),
 };
 
 const proxy = await startProxy({ serverHost: '127.0.0.1', serverConnectPort: Number(process.env.PG_PORT), serverSslmode: 'disable', hook });

@@ -3,8 +3,8 @@
  * requests to responses and types values, and the SQL helpers the outputs share
  * (normalisation for the summary, password redaction). Pure: no I/O.
  */
-export { StatementTracker, type TrackerOptions } from './tracker.js';
-export { affectedRows, statementOutcome, type Outcome } from './command-tag.js';
+export { StatementTracker } from './tracker.js';
+export { statementOutcome } from './command-tag.js';
 export { normaliseSql } from './normalise.js';
 export { carriesPassword, redactRecord, redactSql, REDACTED } from './redact.js';
 export { isEmptySql, splitStatements } from './sql-split.js';

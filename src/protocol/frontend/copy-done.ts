@@ -3,4 +3,4 @@
  * One codec for both directions (backend/copy-done.ts): the client sends it after its last
  * CopyData of COPY FROM STDIN and at the end of its half of a CopyBoth stream.
  */
-export { copyDone, type CopyDone } from '../backend/copy-done.js';
+export { copyDone } from '../backend/copy-done.js';
