@@ -19,7 +19,7 @@ import { Conversation } from '../src/protocol/conversation.js';
 import type { FramerMode } from '../src/protocol/framer.js';
 import type { Direction } from '../src/protocol/types.js';
 import { LineWriter } from '../src/output/line-writer.js';
-import { StatementStage } from '../src/analysis/statement-stage.js';
+import { StatementStage } from '../src/session/statement-stage.js';
 import { MONOCHROME } from '../src/output/style.js';
 import { TextLog } from '../src/output/text-log.js';
 import type { ProxyEvent } from '../src/session/events.js';

@@ -1,4 +1,4 @@
-import type { Direction } from './types.js';
+import type { Direction } from './direction.js';
 
 export type ProtocolErrorCode =
   /** A length word below the minimum (4, or 8 for startup packets). */

@@ -6,8 +6,10 @@
  * position in the direction's byte stream.
  */
 
-/** frontend = client → server, backend = server → client (the documentation's words). */
-export type Direction = 'frontend' | 'backend';
+import type { Direction } from './direction.js';
+import type { ProtocolError } from './errors.js';
+
+export type { Direction };
 
 export type FrameKind =
   /** Startup phase: Int32 length, Int32 code, no type byte (StartupMessage, SSLRequest, …). */
@@ -90,7 +92,7 @@ export interface DecodedMessage {
   sub: string[];
   spans: Span[];
   /** Set when the frame was malformed; the offending bytes are in an 'unparsed' span. */
-  error?: import('./errors.js').ProtocolError;
+  error?: ProtocolError;
 }
 
 /** What a Conversation or Framer reports as bytes arrive. */
@@ -99,6 +101,6 @@ export type CodecEvent =
   /** The header of a message larger than the retention limit: its body is still arriving. */
   | { kind: 'message-start'; direction: Direction; offset: number; type: string | null; length: number; size: number }
   /** A framing error: the stream cannot be resynchronised; later bytes come as 'unparsed'. */
-  | { kind: 'error'; error: import('./errors.js').ProtocolError }
+  | { kind: 'error'; error: ProtocolError }
   /** Bytes after a framing error or after a TLS switch the codec was not told about. */
   | { kind: 'unparsed'; direction: Direction; offset: number; length: number; prefix: Buffer; reason: string };

@@ -3,7 +3,7 @@ import { encodeErrorResponse, type ErrorFields } from '../protocol/encode.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import { ConnectionStatements } from '../analysis/connection-statements.js';
 import { SecurityWatch } from '../analysis/security-watch.js';
-import { CONVERSATION } from '../analysis/statement-stage.js';
+import { CONVERSATION } from './statement-stage.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { Label, ProxyEvent, TlsInfo } from './events.js';
 import { fmtHostPort } from './host-port.js';

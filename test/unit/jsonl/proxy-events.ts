@@ -1,5 +1,5 @@
 import { Conversation } from '../../../src/protocol/conversation.js';
-import { StatementStage } from '../../../src/analysis/statement-stage.js';
+import { StatementStage } from '../../../src/session/statement-stage.js';
 import type { Label, ProxyEvent } from '../../../src/session/events.js';
 import type { Fixture } from '../../helpers/fixtures.js';
 

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULTS, type Config } from '../../../src/app/config.js';
 import { OutputSetupError } from '../../../src/output/output-setup-error.js';
-import { StatementStage } from '../../../src/analysis/statement-stage.js';
+import { StatementStage } from '../../../src/session/statement-stage.js';
 import { openOutputs, type Outputs } from '../../../src/output/outputs.js';
 import { transcriptLines } from '../../../src/output/transcript.js';
 import { Conversation } from '../../../src/protocol/conversation.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Conversation } from '../../../src/protocol/conversation.js';
-import { StatementStage } from '../../../src/analysis/statement-stage.js';
+import { StatementStage } from '../../../src/session/statement-stage.js';
 import type { Label, ProxyEvent } from '../../../src/session/events.js';
 import * as s from './script.js';
 

@@ -1,5 +1,5 @@
-import type { Label, ProxyEvent } from '../session/events.js';
-import { ConnectionStatements, type StatementAnalysisOptions, type StatementFindings } from './connection-statements.js';
+import type { Label, ProxyEvent } from './events.js';
+import { ConnectionStatements, type StatementAnalysisOptions, type StatementFindings } from '../analysis/connection-statements.js';
 
 export interface StatementStageOptions extends StatementAnalysisOptions {
   /** Told once if the stage itself fails (a bug): it then passes events on untouched. */

@@ -1,0 +1,2 @@
+/** frontend = client → server, backend = server → client (the documentation's words). */
+export type Direction = 'frontend' | 'backend';
