@@ -2,7 +2,8 @@
  * Where the annotated log's time goes, in-process and without sockets: each stream below
  * is pushed through the codec in 16 KiB chunks (as TLS records arrive), then
  *   1. framing + decoding only (Conversation.push)
- *   2. + the statement stage (typed values, as the annotated log runs it: typed, no records)
+ *   2. + statements (values typed while decoding, and the statement stage, as the annotated
+ *      log runs them: typed, no records)
  *   3. + annotated rendering (TextLog → LineWriter → a sink that only counts characters)
  * Each figure is the median of RUNS (default 5) timed passes after one warm-up pass; it
  * prints messages/s and MB/s (of wire bytes) per stage.
@@ -118,7 +119,8 @@ function pass(s: Stream, stage: Stage, repeat: number): [number, number] {
   const out = statements ? (ev: ProxyEvent): void => statements.write(ev) : sink;
   for (let r = 0; r < repeat; r++) {
     const conn = r + 1;
-    const conv = new Conversation({ frontendMode: s.frontendMode, backendMode: 'normal' });
+    // With statements, the conversation types values while decoding (the stage's Conversation).
+    const conv = statements ? statements.conversation(conn, { frontendMode: s.frontendMode, backendMode: 'normal' }) : new Conversation({ frontendMode: s.frontendMode, backendMode: 'normal' });
     for (const c of s.chunks) {
       const label = c.dir === 'frontend' ? 'client -> server' : 'server -> client';
       for (const ev of conv.push(c.dir, c.bytes)) {

@@ -1,22 +1,40 @@
-import { isShared } from '../protocol/decode-memo.js';
 import { clip } from '../protocol/clip.js';
-import type { CodecEvent, DecodedMessage } from '../protocol/types.js';
+import type { ConversationOptions } from '../protocol/conversation.js';
+import type { StatementContext } from '../protocol/statement-context.js';
+import type { CodecEvent } from '../protocol/types.js';
 import type { StatementRecord } from './records.js';
-import { carriesPassword, redactRecord, redactSql, StatementTracker, type DecodeValue } from './statements/index.js';
+import { redactRecord, redactSql, StatementTracker, type DecodeValue } from './statements/index.js';
 
 export interface StatementAnalysisOptions {
   /**
    * --redact-passwords: SQL carrying a password and the parameters that go with it are
-   * marked secret before any output sees them (whatever else is on), and records and
-   * status lines carry no password literal.
+   * marked secret while decoding (whatever else is on), and records and status lines carry
+   * no password literal.
    */
   redact: boolean;
-  /** Type Bind parameters and DataRow columns (default true): for the annotated log and JSON lines. */
+  /** Type Bind parameters and DataRow columns while decoding (default true): for the annotated log and JSON lines. */
   typed?: boolean;
   /** Emit statement records (default true): for the query log, JSON lines and the summary. */
   records?: boolean;
   /** Reads values as their types (default: src/protocol/values' decodeValue); for tests. */
   decode?: DecodeValue;
+  /**
+   * A test mode: the conversation deep-freezes every message right after decoding it, so
+   * that anything that writes to a decoded message afterwards (this analysis, an output)
+   * throws. See Conversation's freezeDecoded.
+   */
+  freezeDecoded?: boolean;
+}
+
+/**
+ * What the connection's Conversation must be created with for this analysis: a statement
+ * context that types values and marks secrets while decoding (src/protocol/statement-context.ts).
+ * Pass the Conversation's context (`conv.statements`) to ConnectionStatements.
+ */
+export function decodingOptions(opts: StatementAnalysisOptions): Pick<ConversationOptions, 'statements' | 'freezeDecoded'> {
+  const out: Pick<ConversationOptions, 'statements' | 'freezeDecoded'> = { statements: { typeValues: opts.typed ?? true, redact: opts.redact, decodeValue: opts.decode } };
+  if (opts.freezeDecoded) out.freezeDecoded = true;
+  return out;
 }
 
 /** What the analysis says about one event of the conversation: status lines first, then records. */
@@ -29,11 +47,14 @@ const NOTHING: StatementFindings = Object.freeze({ notes: [], records: [] }) as 
 
 /**
  * One connection's statements: every message of the client's conversation goes through
- * `observe` BEFORE anyone else sees it (the typed values the tracker adds to Bind and
- * DataRow spans, and the secret marks, reach every output), and the statements it
- * completes come back to be emitted after it. It never throws: a tracker that fails stops
- * tracking this connection, with one note (and, when redacting, every Bind parameter is
- * marked secret from then on: the statement they belong to is no longer known).
+ * `observe`, and the statements it completes come back to be emitted after it. Typed
+ * values and secret marks are not its business: the connection's Conversation sets them
+ * while decoding, from its statement context (decodingOptions); this only reads (the
+ * messages, and what the context says each did). It never
+ * throws: a tracker that fails stops tracking this connection, with one note, and so does
+ * the decoding context's failure (a bug, or a framing error); either way the decoding
+ * context stops too, so that from then on, when redacting, every Bind parameter is marked
+ * secret (the statement they belong to is no longer known: redaction fails closed).
  */
 export class ConnectionStatements {
   private tracker: StatementTracker | null;
@@ -43,20 +64,24 @@ export class ConnectionStatements {
   constructor(
     conn: number,
     private readonly opts: StatementAnalysisOptions,
+    /** The statement context the connection's Conversation decodes with, if any (`conv.statements`). */
+    private readonly decoding: StatementContext | null = null,
   ) {
     this.records = opts.records ?? true;
-    this.tracker = new StatementTracker({ conn, decode: opts.decode, typed: opts.typed ?? true, redact: opts.redact, records: this.records });
+    // The tracker reads what each message did from the conversation's own statement context.
+    this.tracker = new StatementTracker({ conn, decode: opts.decode, redact: opts.redact, records: this.records }, decoding);
   }
 
   /** A codec event of the client's conversation (forwarded, or said or taken by pgscope). */
   observe(ev: CodecEvent, time: number): StatementFindings {
-    // Secrets first, whatever state the tracker is in: redaction must not fail open.
-    if (this.opts.redact && ev.kind === 'message') markSecrets(ev.message, this.disabled);
     if (this.disabled || !this.tracker) return NOTHING;
     try {
       // After a framing error the codec cannot find message boundaries again.
       if (ev.kind === 'error') return this.disable(time, 'the conversation can no longer be decoded');
       if (ev.kind !== 'message') return NOTHING;
+      // The decoding context failed at this message (its typing or its bookkeeping).
+      const failure = this.decoding?.failure;
+      if (failure && failure.frame === ev.message.frame) return this.disable(time, failure.why);
       return this.found([], this.tracker.observe(ev.message, time));
     } catch (e) {
       return this.disable(time, `internal error: ${e instanceof Error ? e.message : String(e)}`);
@@ -87,6 +112,7 @@ export class ConnectionStatements {
     const t = this.tracker;
     this.tracker = null;
     this.disabled = true;
+    this.decoding?.fail(why);
     let records: StatementRecord[] = [];
     try {
       records = t ? t.end(time) : [];
@@ -100,38 +126,5 @@ export class ConnectionStatements {
     if (!this.records) return notes.length ? { notes, records: [] } : NOTHING;
     if (notes.length === 0 && records.length === 0) return NOTHING;
     return { notes, records: this.opts.redact ? records.map(redactRecord) : records };
-  }
-}
-
-/**
- * --redact-passwords: SQL that carries a password (ALTER ROLE … PASSWORD '…', a
- * subscription's connection string) is a secret like a PasswordMessage. Its text span is
- * marked so, before any output sees it: the annotated and raw logs, JSON lines and pcapng
- * all hide it; the statement records keep the SQL with only the literal replaced.
- */
-function markSqlPasswords(msg: DecodedMessage): void {
-  const f = msg.frame;
-  if (f.direction !== 'frontend' || (f.type !== 'Q' && f.type !== 'P')) return;
-  for (const span of msg.spans) {
-    if ((span.name === 'query' || span.name === 'query string') && typeof span.value === 'string' && carriesPassword(span.value)) span.secret = true;
-  }
-}
-
-/**
- * What is marked secret before the tracker (which marks the parameters of statements it
- * knows): SQL carrying a password; and, on a connection no longer tracked, every Bind
- * parameter, since which statement they go with is not known any more. If that fails,
- * the whole client message is marked: redaction fails closed.
- */
-function markSecrets(msg: DecodedMessage, untracked: boolean): void {
-  try {
-    markSqlPasswords(msg);
-    const f = msg.frame;
-    if (untracked && f.direction === 'frontend' && f.type === 'B') {
-      for (const span of msg.spans) if (span.name === 'parameter') for (const c of span.children ?? []) if (c.name === 'value') c.secret = true;
-    }
-  } catch {
-    // A shared decoding (isShared) is frozen, and of a type that never holds a secret.
-    if (msg.frame.direction === 'frontend' && !isShared(msg)) for (const span of msg.spans) span.secret = true;
   }
 }

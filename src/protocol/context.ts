@@ -1,9 +1,11 @@
 /**
  * What one conversation has said so far that changes how later bytes are read. The codec
  * is sans-I/O, but not context-free: the meaning of a 'p' message depends on the
- * authentication request before it, and a CopyData's payload on whether a
- * START_REPLICATION led to CopyBothResponse.
+ * authentication request before it, a CopyData's payload on whether a START_REPLICATION
+ * led to CopyBothResponse, and (when the conversation follows statements) a DataRow's
+ * column types on the RowDescription that applies to it.
  */
+import type { StatementTyping } from './statement-typing.js';
 
 export interface PgoutputOptions {
   /** proto_version: 1 (PG 10+), 2 (streaming, PG 14+), 3 (two-phase, PG 15+), 4 (parallel streaming, PG 16+). */
@@ -38,10 +40,17 @@ export interface DecodeContext {
   copy: 'none' | 'in' | 'out' | 'both';
   /** The client sent SSLRequest or GSSENCRequest; the server's next byte answers it. */
   awaitingAnswer: 'ssl' | 'gss' | null;
+  /**
+   * Prepared statements, portals and the requests not answered yet (statement-context.ts),
+   * when the conversation was asked to follow them (ConversationOptions.statements): the
+   * DataRow and Bind decoders type values by them, and mark secrets with Query and Parse.
+   * Null: values stay bytes, nothing is marked.
+   */
+  statements: StatementTyping | null;
 }
 
 export function newDecodeContext(): DecodeContext {
-  return { authRequest: null, protocol: null, startupParams: {}, pendingReplication: null, replication: null, copy: 'none', awaitingAnswer: null };
+  return { authRequest: null, protocol: null, startupParams: {}, pendingReplication: null, replication: null, copy: 'none', awaitingAnswer: null, statements: null };
 }
 
 /**

@@ -3,8 +3,9 @@ import { negotiatedMinor } from './backend/negotiate-protocol-version.js';
 import { newDecodeContext, parseStartReplication, type DecodeContext } from './context.js';
 import { queryText } from './frontend/query.js';
 import { startupParameters } from './frontend/startup-message.js';
-import { decodeMemoized } from './decode-memo.js';
+import { decodeMemoized, freezeDecoded } from './decode-memo.js';
 import { Framer, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE, type FramerMode } from './framer.js';
+import { StatementContext, type StatementContextOptions } from './statement-context.js';
 import type { CodecEvent, DecodedMessage, Direction, Span } from './types.js';
 
 export interface ConversationOptions {
@@ -20,6 +21,17 @@ export interface ConversationOptions {
    * outputs show nothing of the traffic; every decision it makes still has what it needs.
    */
   essentialOnly?: boolean;
+  /**
+   * Follow prepared statements and portals (statement-context.ts) so that decoding types
+   * DataRow columns and Bind parameters (`typeValues`) and marks secrets (`redact`; and the
+   * parameters of statements whose SQL carries a password). Absent: values stay bytes.
+   */
+  statements?: StatementContextOptions | null;
+  /**
+   * A test mode: deep-freeze every decoded message right after decoding (before the context
+   * is updated from it), so that anything that writes to one afterwards throws.
+   */
+  freezeDecoded?: boolean;
 }
 
 /**
@@ -37,10 +49,16 @@ export const ESSENTIAL_TYPES = { frontend: new Set(['p', 'X']), backend: new Set
  */
 export class Conversation {
   readonly ctx: DecodeContext = newDecodeContext();
+  /** The statement context decoders type values by (ctx.statements), when asked to follow statements. */
+  readonly statements: StatementContext | null;
   readonly frontend: Framer;
   readonly backend: Framer;
+  private readonly freeze: boolean;
 
   constructor(opts: ConversationOptions = {}) {
+    this.statements = opts.statements ? new StatementContext(opts.statements) : null;
+    this.ctx.statements = this.statements;
+    this.freeze = opts.freezeDecoded ?? false;
     const common = { retain: opts.retain, maxMessageLength: opts.maxMessageLength };
     const only = (d: Direction): { only?: ReadonlySet<string> } => (opts.essentialOnly ? { only: ESSENTIAL_TYPES[d] } : {});
     this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', ...common, ...only('frontend') });
@@ -56,9 +74,14 @@ export class Conversation {
     for (const ev of this.framer(direction).push(chunk)) {
       if (ev.kind === 'frame') {
         const message = decodeMemoized(ev.frame, this.ctx);
+        if (this.freeze) freezeDecoded(message);
         this.observe(message);
+        const statements = this.statements;
+        if (statements !== null) this.follow(statements, message);
         out.push({ kind: 'message', message });
       } else {
+        // After a framing error message boundaries are lost: the statements can no longer be followed.
+        if (ev.kind === 'error') this.statements?.fail('the conversation can no longer be decoded');
         out.push(ev);
       }
     }
@@ -72,6 +95,15 @@ export class Conversation {
   encryptionEstablished(): void {
     this.frontend.resume('startup');
     this.backend.resume('normal');
+  }
+
+  /** Update the statement context from a decoded message; a failure (a bug) stops it, never decoding. */
+  private follow(statements: StatementContext, message: DecodedMessage): void {
+    try {
+      statements.observe(message);
+    } catch (e) {
+      statements.fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, message.frame);
+    }
   }
 
   /** Update the context from a decoded message (what later messages mean depends on it). */

@@ -8,19 +8,17 @@ import type { DecodedMessage, Direction, Frame, Span } from './types.js';
 /**
  * Types a decode memo must not share although their decoders take no context, and why.
  * Everything else whose codec has `readsContext: false` is shared (CONTEXT_FREE); a
- * decoder that starts to read the context says so with readsContext and leaves on its own.
+ * decoder that starts to read the context says so with readsContext and leaves on its own
+ * (Bind, DataRow, Query and Parse did: their values are typed, and secrets marked, from the
+ * statement context while decoding).
  */
 export const NOT_SHARED: Record<Direction, Readonly<Record<string, string>>> = {
   frontend: {
-    B: 'Bind: the statement tracker types its parameters (and marks them secret) in place after decoding',
-    Q: 'Query: --redact-passwords may mark its SQL secret in place after decoding',
-    P: 'Parse: --redact-passwords may mark its SQL secret in place after decoding',
     F: 'FunctionCall: its values are Buffers (a Buffer cannot be frozen and would keep the first frame alive)',
     f: 'CopyFail: rarely the same twice',
     X: 'Terminate: once per connection',
   },
   backend: {
-    D: 'DataRow: the statement tracker types its columns in place after decoding; its values are Buffers',
     R: 'Authentication: once or twice per connection; its salt and SASL data are Buffers',
     E: 'ErrorResponse: rarely the same twice',
     N: 'NoticeResponse: rarely the same twice',
@@ -112,6 +110,21 @@ export function decodeMemoized(frame: Frame, ctx: DecodeContext): DecodedMessage
   map.set(key, { name: msg.name, sub: msg.sub, spans: msg.spans });
   shared.add(msg.spans);
   return msg;
+}
+
+/**
+ * Freeze a decoded message and everything in it but the frame's bytes (a Buffer cannot be
+ * frozen): a test mode of Conversation (freezeDecoded), in which anything that writes to a
+ * decoded message after decoding throws.
+ */
+export function freezeDecoded(msg: DecodedMessage): void {
+  deepFreeze(msg);
+}
+
+function deepFreeze(v: unknown): void {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
+  Object.freeze(v);
+  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
 }
 
 /**

@@ -69,6 +69,14 @@ export class Reader {
     if (this.pos + n > this.avail) throw new StopDecoding('elided');
   }
 
+  /**
+   * The span recorded last in the current group (or at the top level): for a decoder that
+   * annotates the field it just read from the context (a typed value, a secret mark).
+   */
+  get last(): Span | undefined {
+    return this.target[this.target.length - 1];
+  }
+
   /** Record a span over [start, end) in the current group. */
   push(span: Span): Span {
     this.target.push(span);

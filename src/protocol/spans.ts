@@ -43,6 +43,16 @@ export function maybeSpan(spans: readonly Span[] | undefined, name: string): Spa
   return undefined;
 }
 
+/**
+ * The value of the first span named `name` when it is a string (lenient accessors: a
+ * message as far as it was read). `at`: where a well-formed message has it (looked at first).
+ */
+export function stringAt(spans: readonly Span[] | undefined, name: string, at = -1): string | undefined {
+  const hint = at >= 0 ? spans?.[at] : undefined;
+  const v = (hint !== undefined && hint.name === name ? hint : maybeSpan(spans, name))?.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** Every span named `name` in `spans`, in order. */
 export function spansNamed(spans: readonly Span[] | undefined, name: string): Span[] {
   const out: Span[] = [];

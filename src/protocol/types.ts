@@ -60,13 +60,17 @@ export interface Span {
    * elided: bytes that exist on the wire but were not retained (huge message);
    */
   flag?: 'unparsed' | 'elided';
-  /** The value is a secret (password, MD5 hash): outputs redact it when asked to. */
+  /**
+   * The value is a secret (password, MD5 hash; with a statement context, SQL or parameters
+   * carrying a password): outputs redact it when asked to. Set while decoding.
+   */
   secret?: boolean;
   /** Bytes of this span that were retained, when fewer than end - start (huge values). */
   retained?: number;
   /**
-   * The value read as its PostgreSQL type (a DataRow column, a Bind parameter), set by the
-   * statement tracker (src/protocol/statements) from RowDescription / Parse / Bind.
+   * The value read as its PostgreSQL type (a DataRow column, a Bind parameter), set while
+   * decoding from the statement context (statement-context.ts: RowDescription / Parse /
+   * ParameterDescription / Bind), when the conversation types values.
    */
   typed?: TypedValue;
 }

@@ -1,7 +1,7 @@
 import { Conversation } from '../protocol/conversation.js';
 import { encodeErrorResponse, type ErrorFields } from '../protocol/encode.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
-import { ConnectionStatements } from '../analysis/connection-statements.js';
+import { ConnectionStatements, decodingOptions } from '../analysis/connection-statements.js';
 import { SecurityWatch } from '../analysis/security-watch.js';
 import { CONVERSATION } from './statement-stage.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -71,8 +71,10 @@ export class SessionCore {
     this.started = now();
     // A hook decides per message: it needs every message decoded.
     const essentialOnly = (settings.essentialOnly ?? false) && !settings.hook;
-    this.conv = new Conversation({ retain: settings.retain, essentialOnly });
-    this.statements = settings.statements ? new ConnectionStatements(id, settings.statements) : null;
+    // With statement analysis, the conversation follows statements as it decodes: typed
+    // values and secret marks are set while decoding; the analysis only reads.
+    this.conv = new Conversation({ retain: settings.retain, essentialOnly, ...(settings.statements ? decodingOptions(settings.statements) : {}) });
+    this.statements = settings.statements ? new ConnectionStatements(id, settings.statements, this.conv.statements) : null;
     this.security = new SecurityWatch({
       clientLeg: () => (this.clientTls ? (settings.clientCertificate ?? 'self-signed') : 'none'),
       serverTls: () => this.serverTls !== null,
@@ -91,8 +93,8 @@ export class SessionCore {
 
   /**
    * A codec event, logged; one of the client's conversation goes through the statement
-   * analysis first (its typed values and secret marks reach every output), and the
-   * statements it completed follow it.
+   * analysis first (its notes come before it), and the statements it completed follow it.
+   * (Typed values and secret marks were set while decoding, by the conversation.)
    */
   codec(label: Label, event: CodecEvent): void {
     if (event.kind === 'message-start') return;

@@ -1,5 +1,6 @@
+import { Conversation, type ConversationOptions } from '../protocol/conversation.js';
 import type { Label, ProxyEvent } from './events.js';
-import { ConnectionStatements, type StatementAnalysisOptions, type StatementFindings } from '../analysis/connection-statements.js';
+import { ConnectionStatements, decodingOptions, type StatementAnalysisOptions, type StatementFindings } from '../analysis/connection-statements.js';
 
 export interface StatementStageOptions extends StatementAnalysisOptions {
   /** Told once if the stage itself fails (a bug): it then passes events on untouched. */
@@ -16,8 +17,10 @@ export const CONVERSATION: ReadonlySet<Label> = new Set<Label>(['client -> serve
  * Statement analysis over a stream of events of many connections (a recorded or captured
  * session; tests): each connection's codec events go through its own ConnectionStatements
  * before they are passed on, its statements follow the message that completed them, and
- * what is left when it closes comes before its closed fact. A live proxy's sessions own
- * their ConnectionStatements directly (src/session/core.ts).
+ * what is left when it closes comes before its closed fact. Typed values and secret marks
+ * are set while decoding: decode each connection with the Conversation `conversation(conn)`
+ * gives (events from another Conversation get statements, but no typed values or marks).
+ * A live proxy's sessions own their ConnectionStatements directly (src/session/core.ts).
  */
 export class StatementStage {
   private readonly connections = new Map<number, ConnectionStatements>();
@@ -27,6 +30,16 @@ export class StatementStage {
     private readonly next: (ev: ProxyEvent) => void,
     private readonly opts: StatementStageOptions = { redact: false },
   ) {}
+
+  /**
+   * A Conversation for connection `conn` that types values and marks secrets as this
+   * stage's options ask, and whose statement context the connection's analysis follows.
+   */
+  conversation(conn: number, opts: Omit<ConversationOptions, 'statements' | 'freezeDecoded'> = {}): Conversation {
+    const conv = new Conversation({ ...opts, ...decodingOptions(this.opts) });
+    this.connections.set(conn, new ConnectionStatements(conn, this.opts, conv.statements));
+    return conv;
+  }
 
   write(ev: ProxyEvent): void {
     try {

@@ -1,5 +1,5 @@
 import type { StatementRecord } from '../records.js';
-import { isEmptySql } from './sql-split.js';
+import { isEmptySql } from '../../protocol/sql/split.js';
 
 /** Tags whose last word is a row count ("CommandComplete": INSERT oid rows, DELETE rows, UPDATE rows, MERGE rows, SELECT rows, MOVE rows, FETCH rows, COPY rows). */
 const COUNTED = new Set(['INSERT', 'DELETE', 'UPDATE', 'MERGE', 'SELECT', 'MOVE', 'FETCH', 'COPY']);

@@ -1,4 +1,4 @@
-import { isWord, tokenize, type Token } from './sql-lexer.js';
+import { isWord, tokenize, type Token } from '../../protocol/sql/lexer.js';
 
 /** Longest SQL text normalised; beyond it the text is cut (the summary groups by this prefix). */
 export const NORMALISE_MAX_CHARS = 4096;

@@ -1,34 +1,15 @@
 import type { StatementRecord } from '../records.js';
-import { isWord, tokenize, type Token } from './sql-lexer.js';
+import { isWord, tokenize, type Token } from '../../protocol/sql/lexer.js';
+import { carriesPassword, connInfoCarriesPassword, MAYBE_PASSWORD } from '../../protocol/sql/passwords.js';
+
+/**
+ * Redaction of what the statement records and status lines say. Which SQL and which values
+ * carry a password is decided in src/protocol/sql/passwords.ts (decoding marks such spans
+ * secret itself); this replaces the passwords in text.
+ */
+export { carriesPassword, connInfoCarriesPassword };
 
 export const REDACTED = '<redacted>';
-
-/** A postgres:// or postgresql:// URI with a password in its user part (user:secret@). */
-const URI_WITH_PASSWORD = /postgres(?:ql)?:\/\/[^@/?#\s]*:[^@/?#\s]*@/i;
-
-/**
- * True when text (a string constant's contents, a parameter's value) holds a password the
- * way connection strings do: `password=…` (any key ending in password, as sslpassword)
- * or a postgresql://user:secret@host URI.
- */
-export function connInfoCarriesPassword(text: string): boolean {
-  return /password\s*=/i.test(text) || URI_WITH_PASSWORD.test(text);
-}
-
-/** Cheap test before tokenizing: SQL without these words carries no password. */
-const MAYBE = /password|postgres(?:ql)?:\/\//i;
-
-/**
- * True when the SQL carries a password: CREATE/ALTER ROLE/USER/GROUP … [ENCRYPTED]
- * PASSWORD '…' (psql's \password sends the SCRAM verifier this way), OPTIONS (password
- * '…') of user mappings and foreign servers, and a string constant holding a connection
- * string with a password (CREATE SUBSCRIPTION … CONNECTION '…', dblink_connect('…')).
- * Its parameters, if any, are then redacted too.
- */
-export function carriesPassword(sql: string): boolean {
-  if (!MAYBE.test(sql)) return false;
-  return tokenize(sql).some((t) => isWord(t, 'PASSWORD') || ((t.kind === 'string' || t.kind === 'dollar') && connInfoCarriesPassword(t.text)));
-}
 
 /**
  * The SQL with password literals replaced by '<redacted>': a string constant right after
@@ -40,7 +21,7 @@ export function carriesPassword(sql: string): boolean {
  * all of its contents.
  */
 export function redactSql(sql: string): string {
-  if (!MAYBE.test(sql)) return sql;
+  if (!MAYBE_PASSWORD.test(sql)) return sql;
   const tokens = tokenize(sql);
   let afterPassword = false;
   let out = '';

@@ -1,5 +1,6 @@
 import type { MessageCodec } from '../decoder.js';
-import { isMessage, span, text, wholeSpans } from '../spans.js';
+import { isMessage, span, stringAt, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 import { plural } from '../values.js';
 import { lookup } from './lookup.js';
@@ -54,3 +55,9 @@ export const commandComplete: MessageCodec<CommandComplete> = {
     return writeMessage('C', 'CommandComplete', (w) => w.cstring(f.commandTag, 'command tag'));
   },
 };
+
+/** A CommandComplete's tag, if it was read: for the statement context. */
+export function commandTagAsRead(m: DecodedMessage): string | undefined {
+  // Type, length, then the tag.
+  return stringAt(m.spans, 'command tag', 2);
+}

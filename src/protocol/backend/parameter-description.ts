@@ -1,5 +1,6 @@
 import type { MessageCodec } from '../decoder.js';
 import { isMessage, num, spansNamed, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 
 export interface ParameterDescription {
@@ -37,3 +38,8 @@ export const parameterDescription: MessageCodec<ParameterDescription> = {
     });
   },
 };
+
+/** The parameter type OIDs as far as they were read: for the statement context. */
+export function parameterTypesAsRead(m: DecodedMessage): number[] {
+  return spansNamed(m.spans, 'parameter type OID').map((s) => Number(s.value));
+}

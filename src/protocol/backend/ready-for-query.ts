@@ -1,5 +1,6 @@
 import type { MessageCodec } from '../decoder.js';
-import { chr, isMessage, span, wholeSpans } from '../spans.js';
+import { chr, isMessage, span, stringAt, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 
 const STATUS: Record<string, string> = {
@@ -36,3 +37,9 @@ export const readyForQuery: MessageCodec<ReadyForQuery> = {
     });
   },
 };
+
+/** A ReadyForQuery's status letter as sent, if it was read (even one the documentation does not define): for the statement context. */
+export function readyStatus(m: DecodedMessage): string | undefined {
+  // Type, length, then the status.
+  return stringAt(m.spans, 'status', 2);
+}

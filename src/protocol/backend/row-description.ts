@@ -1,5 +1,7 @@
+import type { Column } from '../statement-typing.js';
 import type { MessageCodec } from '../decoder.js';
 import { childrenOf, isMessage, num, span, spansNamed, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 import { describeFormat, describeTypeOid, typeName } from '../type-names.js';
 import { plural } from '../values.js';
@@ -146,3 +148,24 @@ export const rowDescription: MessageCodec<RowDescription> = {
     );
   },
 };
+
+
+/**
+ * The fields of a RowDescription as far as they were read (a field cut short keeps what it
+ * has, the rest as '' or 0): for the statement context, which types DataRows by them.
+ */
+export function rowDescriptionColumns(m: DecodedMessage): Column[] {
+  // Plain loops: one RowDescription per statement (per execution, for Describe-first clients such as pgbench -M prepared).
+  const columns: Column[] = [];
+  for (const f of m.spans) {
+    if (f.name !== 'field') continue;
+    let name: unknown, oid: unknown, format: unknown;
+    for (const c of f.children ?? []) {
+      if (c.name === 'field name') name ??= c.value;
+      else if (c.name === 'data type OID') oid ??= c.value;
+      else if (c.name === 'format code') format ??= c.value;
+    }
+    columns.push({ name: String(name ?? ''), oid: Number(oid ?? 0), format: Number(format ?? 0) });
+  }
+  return columns;
+}

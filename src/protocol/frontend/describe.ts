@@ -1,5 +1,6 @@
 import type { MessageCodec } from '../decoder.js';
-import { chr, isMessage, span, text, wholeSpans } from '../spans.js';
+import { chr, isMessage, span, stringAt, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 import { readObjectName, readTarget } from './fields.js';
 
@@ -35,3 +36,8 @@ export const describe: MessageCodec<Describe> = {
     });
   },
 };
+
+/** A Describe's target and name as far as they were read (a bad target leaves no name): for the statement context. */
+export function describeAsRead(m: DecodedMessage): Partial<Describe> {
+  return { target: stringAt(m.spans, 'target') as Describe['target'] | undefined, name: stringAt(m.spans, 'name') };
+}

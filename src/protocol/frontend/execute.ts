@@ -1,5 +1,6 @@
 import type { MessageCodec } from '../decoder.js';
-import { isMessage, num, span, text, wholeSpans } from '../spans.js';
+import { isMessage, num, span, stringAt, text, wholeSpans } from '../spans.js';
+import type { DecodedMessage } from '../types.js';
 import { writeMessage } from '../writer.js';
 import { plural } from '../values.js';
 import { readObjectName } from './fields.js';
@@ -42,3 +43,9 @@ export const execute: MessageCodec<Execute> = {
     });
   },
 };
+
+/** The portal an Execute names, if it was read: for the statement context. */
+export function executePortal(m: DecodedMessage): string | undefined {
+  // Type, length, then the portal.
+  return stringAt(m.spans, 'portal', 2);
+}

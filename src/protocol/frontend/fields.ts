@@ -5,6 +5,7 @@
  */
 import type { Reader } from '../reader.js';
 import { describeFormat } from '../type-names.js';
+import type { Span } from '../types.js';
 import { plural } from '../values.js';
 import type { Writer } from '../writer.js';
 
@@ -72,9 +73,11 @@ export function valueCountMeaning(n: number, codes: number, item: string, items:
  * the … value, in bytes (this count does not include itself). Can be zero. As a special
  * case, -1 indicates a NULL … value. No value bytes follow in the NULL case." Then
  * "Byten The value …, in the format indicated by the associated format code."
- * Each value is a group: "parameter 1: 5 bytes", "parameter 2: NULL".
+ * Each value is a group: "parameter 1: 5 bytes", "parameter 2: NULL". `mark` is told of
+ * each value's span as it is read (the Bind decoder's statement context types it, or
+ * marks it secret).
  */
-export function readValues(r: Reader, group: string, n: number, codes: number[]): (Buffer | null)[] {
+export function readValues(r: Reader, group: string, n: number, codes: number[], mark?: ((leaf: Span, index: number) => void) | null): (Buffer | null)[] {
   const out: (Buffer | null)[] = [];
   for (let i = 0; i < n; i++) {
     const label = `${group} ${i + 1}`;
@@ -89,7 +92,10 @@ export function readValues(r: Reader, group: string, n: number, codes: number[])
         if (len < 0) r.fail('bad-value', `${group} value length: -1 (NULL) or zero or more, got ${len}`, at);
         size = len;
         const format = formatOf(codes, i, n);
-        return r.bytes('value', len, format ? `${format} value` : 'value (format unknown: the format codes do not match the count)');
+        const v = r.bytes('value', len, format ? `${format} value` : 'value (format unknown: the format codes do not match the count)');
+        // The statement context's say about this value (Bind: typed, or secret), while decoding.
+        if (mark) mark(r.last!, i);
+        return v;
       },
       (b) => (b === null ? `${label}: NULL` : `${label}: ${plural(size, 'byte')}`),
     );

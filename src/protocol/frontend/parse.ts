@@ -27,10 +27,12 @@ export interface Parse {
  */
 export const parse: MessageCodec<Parse> = {
   name: 'Parse',
-  readsContext: false,
-  decode(r) {
+  // With a statement context that redacts (--redact-passwords), SQL carrying a password is marked secret.
+  readsContext: true,
+  decode(r, ctx) {
     readObjectName(r, 'destination prepared statement', 'prepared statement', 'destination');
-    r.cstring('query string', 'query string to be parsed');
+    const sql = r.cstring('query string', 'query string to be parsed');
+    if (ctx.statements?.sqlIsSecret(sql)) r.last!.secret = true;
     r.group('parameter types', () => {
       const n = readCount(r, 'number of parameter data types', 4, (c) =>
         c === 0 ? 'no parameter data types specified' : c === 1 ? '1 parameter data type specified' : `${c} parameter data types specified`,
@@ -64,7 +66,7 @@ export const parse: MessageCodec<Parse> = {
   },
 };
 
-/** The span of a Parse's query string, if it was read (for code that marks it secret). */
+/** The span of a Parse's query string, if it was read. */
 export function parseQuerySpan(m: DecodedMessage): Span | undefined {
   return maybeSpan(m.spans, 'query string');
 }

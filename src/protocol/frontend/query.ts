@@ -10,13 +10,15 @@ export interface Query {
 
 /**
  * Query (F, 'Q'): String — "The query string itself." The context tracker reads it (with
- * queryText) to notice START_REPLICATION.
+ * queryText) to notice START_REPLICATION. With a statement context that redacts
+ * (--redact-passwords), SQL that carries a password is marked `secret`.
  */
 export const query: MessageCodec<Query> = {
   name: 'Query',
-  readsContext: false,
-  decode(r) {
-    r.cstring('query');
+  readsContext: true,
+  decode(r, ctx) {
+    const sql = r.cstring('query');
+    if (ctx.statements?.sqlIsSecret(sql)) r.last!.secret = true;
   },
   fields(m) {
     const spans = wholeSpans(m, 'Query', isMessage(m, 'frontend', 'Q'));
@@ -27,7 +29,7 @@ export const query: MessageCodec<Query> = {
   },
 };
 
-/** The span of a Query's query string, if it was read (for code that marks it secret). */
+/** The span of a Query's query string, if it was read. */
 export function querySpan(m: DecodedMessage): Span | undefined {
   return maybeSpan(m.spans, 'query');
 }

@@ -3,6 +3,9 @@ import { arrayFromBinary, arrayFromText } from './arrays.js';
 import { utf8, type Decoded } from './codec.js';
 import { arrayByOid, scalarByOid } from './oids.js';
 
+/** decodeValue's shape: what a statement context types values with (tests give a stand-in). */
+export type DecodeValue = (typeOid: number, format: number, bytes: Buffer) => TypedValue | null;
+
 /**
  * A value as its PostgreSQL type: `typeOid` from RowDescription / ParameterDescription /
  * Parse, `format` 0 (text) or 1 (binary) from RowDescription / Bind. null: a type this

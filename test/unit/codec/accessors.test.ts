@@ -10,7 +10,14 @@ import { dataRowValueSpans } from '../../../src/protocol/backend/data-row.js';
 import { errorNoticeFields } from '../../../src/protocol/backend/error-fields.js';
 import { minorOf, negotiatedMinor } from '../../../src/protocol/backend/negotiate-protocol-version.js';
 import { Conversation } from '../../../src/protocol/conversation.js';
-import { bindAsRead, bindParameterValueSpans } from '../../../src/protocol/frontend/bind.js';
+import { commandTagAsRead } from '../../../src/protocol/backend/command-complete.js';
+import { parameterTypesAsRead } from '../../../src/protocol/backend/parameter-description.js';
+import { readyStatus } from '../../../src/protocol/backend/ready-for-query.js';
+import { rowDescriptionColumns } from '../../../src/protocol/backend/row-description.js';
+import { bindAsRead, bindParameterValueSpans, bindTarget } from '../../../src/protocol/frontend/bind.js';
+import { closeAsRead } from '../../../src/protocol/frontend/close.js';
+import { describeAsRead } from '../../../src/protocol/frontend/describe.js';
+import { executePortal } from '../../../src/protocol/frontend/execute.js';
 import { parseAsRead, parseQuerySpan } from '../../../src/protocol/frontend/parse.js';
 import { querySpan, queryText } from '../../../src/protocol/frontend/query.js';
 import { saslChannelBindingFlag, saslMechanism } from '../../../src/protocol/frontend/sasl-initial-response.js';
@@ -18,7 +25,7 @@ import { startupParameters } from '../../../src/protocol/frontend/startup-messag
 import { errorFields } from '../../../src/protocol/inspect.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
 import { decodeOne } from '../../helpers/decode.js';
-import { cstr, int16, int32, msg, startupMessage, startupPacket } from '../../helpers/wire.js';
+import { cstr, int16, int32, msg, startupMessage, startupPacket, uint32 } from '../../helpers/wire.js';
 
 /** Decode with a small retention limit: the message is kept only in part. */
 function cut(dir: 'frontend' | 'backend', wire: Buffer, retain: number): DecodedMessage {
@@ -107,6 +114,29 @@ describe('lenient accessors', () => {
     );
     assert.deepEqual(bindParameterValueSpans(decodeOne('frontend', wire)).length, 2);
     assert.deepEqual(bindAsRead(decodeOne('frontend', wire)).resultFormats, []);
+  });
+
+  it("what the statement context reads: a Bind's target, Describe, Close, Execute, RowDescription, ParameterDescription, CommandComplete, ReadyForQuery", () => {
+    const wire = msg('B', cstr('p'), cstr('s'), int16(1), int16(1), int16(2), int32(-1), int32(100), Buffer.alloc(100), int16(2), int16(1), int16(0));
+    assert.deepEqual(bindTarget(decodeOne('frontend', wire)), { portal: 'p', statement: 's', resultFormats: [1, 0] });
+    assert.deepEqual(bindTarget(cut('frontend', wire, 40)), { portal: 'p', statement: 's', resultFormats: undefined });
+    assert.deepEqual(describeAsRead(decodeOne('frontend', msg('D', 'S', cstr('st')))), { target: 'S', name: 'st' });
+    // A bad target stops decoding before the name.
+    assert.deepEqual(describeAsRead(decodeOne('frontend', msg('D', 'X', cstr('st')))), { target: 'X', name: undefined });
+    assert.deepEqual(closeAsRead(decodeOne('frontend', msg('C', 'P', cstr('c')))), { target: 'P', name: 'c' });
+    assert.equal(executePortal(decodeOne('frontend', msg('E', cstr('c'), int32(0)))), 'c');
+    const field = (name: string, oid: number, format: number): Buffer[] => [cstr(name), int32(0), int16(0), uint32(oid), int16(-1), int32(-1), int16(format)];
+    // The second field's format code is impossible: decoding stops there, the field keeps what it read.
+    const rd = decodeOne('backend', msg('T', int16(3), ...field('a', 23, 1), ...field('b', 25, 7), ...field('c', 16, 0)));
+    assert.ok(rd.error);
+    assert.deepEqual(rowDescriptionColumns(rd), [
+      { name: 'a', oid: 23, format: 1 },
+      { name: 'b', oid: 25, format: 7 },
+    ]);
+    assert.deepEqual(parameterTypesAsRead(decodeOne('backend', msg('t', int16(2), uint32(23), uint32(4294967295)))), [23, 4294967295]);
+    assert.equal(commandTagAsRead(decodeOne('backend', msg('C', cstr('SELECT 1')))), 'SELECT 1');
+    // A status the documentation does not define is still what was sent.
+    assert.equal(readyStatus(decodeOne('backend', msg('Z', 'X'))), 'X');
   });
 
   it('accessors of other messages give nothing', () => {

@@ -1,10 +1,9 @@
-import { Conversation } from '../../../src/protocol/conversation.js';
 import { StatementStage } from '../../../src/session/statement-stage.js';
 import type { Label, ProxyEvent } from '../../../src/session/events.js';
 import type { Fixture } from '../../helpers/fixtures.js';
 
 export interface ProxyEventOptions {
-  /** --redact-passwords: the statement stage marks secrets (it changes the decoded spans). */
+  /** --redact-passwords: the conversation marks secrets while decoding. */
   redact?: boolean;
   /** First event's time (ms since the epoch, with a fraction). */
   t0?: number;
@@ -19,7 +18,7 @@ const TLS = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', sni: null, 
  * connection's life (opened, TLS, server chosen, security verdict, closed), its codec
  * events with their labels and a forwarded-batch note per chunk, through the statement
  * stage with typed values and statement records on, as the proxy runs it for --jsonl or
- * the annotated log. Decoded afresh on each call (the stage adds typed values to spans).
+ * the annotated log. Decoded afresh on each call (typed values and secret marks depend on the options).
  */
 export function proxyEvents(fixtures: Fixture[], opts: ProxyEventOptions = {}): ProxyEvent[] {
   const out: ProxyEvent[] = [];
@@ -35,7 +34,8 @@ export function proxyEvents(fixtures: Fixture[], opts: ProxyEventOptions = {}): 
     stage.write({ kind: 'connection', conn, time: tick(), phase: 'client-tls', tls: TLS, direct: false });
     stage.write({ kind: 'connection', conn, time: tick(), phase: 'server-connected', host: 'localhost', port: 5432, why: 'from --server-host', remote: { address: '::1', port: 5432 }, local: { address: '::1', port: 50000 + i } });
     stage.write({ kind: 'connection', conn, time: tick(), phase: 'server-tls', tls: { ...TLS, sni: 'localhost' } });
-    const conv = new Conversation();
+    // Decoded as a session decodes: typing values and marking secrets as it goes.
+    const conv = stage.conversation(conn);
     let start = 0;
     let fromClient = 0;
     let fromServer = 0;

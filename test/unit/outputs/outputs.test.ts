@@ -18,8 +18,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = (name: string): string => join(dir, `${n++}-${name}`);
 
-function codecEvents(conn: number, steps: s.Step[]): ProxyEvent[] {
-  const conv = new Conversation({ frontendMode: 'normal' });
+function codecEvents(conn: number, steps: s.Step[], stage: StatementStage | null = null): ProxyEvent[] {
+  // A session decodes with the statement context its analysis asks for (the stage's Conversation).
+  const conv = stage ? stage.conversation(conn, { frontendMode: 'normal' }) : new Conversation({ frontendMode: 'normal' });
   const out: ProxyEvent[] = [];
   for (const [d, bytes] of steps) {
     const label: Label = d === 'frontend' ? 'client -> server' : 'server -> client';
@@ -33,9 +34,9 @@ function runQuery(config: Config): { row: DecodedMessage; query: DecodedMessage;
   const texts: string[] = [];
   const warnings: string[] = [];
   const o = openOutputs(config, { writeText: (t) => texts.push(t), warn: (t) => warnings.push(t) });
-  const evs = codecEvents(1, [s.query("ALTER ROLE a PASSWORD 'pw'; SELECT 1"), s.commandComplete('ALTER ROLE'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()]);
   // What each session does with the analysis the outputs ask for (o.statements).
   const stage = o.statements ? new StatementStage((ev) => o.log(ev), o.statements) : null;
+  const evs = codecEvents(1, [s.query("ALTER ROLE a PASSWORD 'pw'; SELECT 1"), s.commandComplete('ALTER ROLE'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()], stage);
   for (const ev of evs) (stage ? stage.write(ev) : o.log(ev));
   o.flush();
   void o.close();

@@ -1,7 +1,8 @@
 /**
  * Hand-built conversations for the statement tracker: protocol messages built with
- * test/helpers/wire.ts, decoded by the real codec (a Conversation past its startup), fed
- * to a tracker with increasing synthetic times (message i at 1000 + i ms).
+ * test/helpers/wire.ts, decoded by the real codec (a Conversation past its startup, which
+ * types values as it decodes), fed to a tracker with increasing synthetic times (message i
+ * at 1000 + i ms).
  */
 import { Conversation } from '../../../src/protocol/conversation.js';
 import { encodeErrorResponse } from '../../../src/protocol/encode.js';
@@ -75,9 +76,13 @@ export interface Run {
 /** Time of message i. */
 export const timeOf = (i: number): number => 1000 + i;
 
-/** Feed the steps (conversation already past its startup) and collect what the tracker reports. */
+/**
+ * Feed the steps (conversation already past its startup) and collect what the tracker
+ * reports. The conversation follows statements as a session's does, typing values with
+ * the same decoder as the tracker's records (decode, else the stand-in).
+ */
 export function run(steps: Step[], decode?: DecodeValue, tracker = new StatementTracker({ conn: 7, decode: decode ?? fakeDecoder().decode })): Run {
-  const conv = new Conversation({ frontendMode: 'normal' });
+  const conv = new Conversation({ frontendMode: 'normal', statements: { typeValues: true, decodeValue: decode ?? fakeDecoder().decode } });
   const out: Run = { records: [], emitted: [], messages: [], tracker };
   for (const [dir, bytes] of steps) {
     for (const ev of conv.push(dir, bytes)) {

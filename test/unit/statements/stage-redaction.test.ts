@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Conversation } from '../../../src/protocol/conversation.js';
+import type { Conversation } from '../../../src/protocol/conversation.js';
 import { StatementStage } from '../../../src/session/statement-stage.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
 import type { Label, ProxyEvent } from '../../../src/session/events.js';
@@ -23,7 +23,7 @@ describe('StatementStage and redaction', () => {
   it('an unanswered statement in the closing status line is redacted', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: true });
-    for (const ev of codecEvents(new Conversation({ frontendMode: 'normal' }), 1, [s.query("ALTER ROLE alice PASSWORD 'hunter2'")])) stage.write(ev);
+    for (const ev of codecEvents(stage.conversation(1, { frontendMode: 'normal' }), 1, [s.query("ALTER ROLE alice PASSWORD 'hunter2'")])) stage.write(ev);
     stage.write(closed(1));
     const texts = statusTexts(out);
     assert.equal(texts.length, 1);
@@ -34,7 +34,7 @@ describe('StatementStage and redaction', () => {
   it('without redaction the status line shows the SQL, cut with …', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: false });
-    for (const ev of codecEvents(new Conversation({ frontendMode: 'normal' }), 1, [s.query(`SELECT '${'x'.repeat(300)}'`)])) stage.write(ev);
+    for (const ev of codecEvents(stage.conversation(1, { frontendMode: 'normal' }), 1, [s.query(`SELECT '${'x'.repeat(300)}'`)])) stage.write(ev);
     stage.write(closed(1));
     assert.match(statusTexts(out)[0]!, /SELECT 'x+…$/);
   });
@@ -42,7 +42,7 @@ describe('StatementStage and redaction', () => {
   it('marks SQL passwords secret even after tracking stopped for the connection', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: true });
-    const conv = new Conversation({ frontendMode: 'normal' });
+    const conv = stage.conversation(1, { frontendMode: 'normal' });
     // A framing error from the server stops tracking; the client's stream still decodes.
     for (const ev of codecEvents(conv, 1, [['backend', Buffer.from([0x5a, 0, 0, 0, 1])]])) stage.write(ev);
     assert.match(statusTexts(out).join('\n'), /statement tracking stopped/);
@@ -60,7 +60,7 @@ describe('StatementStage and redaction', () => {
   it('a parameter carrying a connection-string password is secret, and redacted in records', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: true });
-    const conv = new Conversation({ frontendMode: 'normal' });
+    const conv = stage.conversation(1, { frontendMode: 'normal' });
     const steps = [
       s.parse('', 'SELECT dblink_connect($1, $2)', [25, 25]),
       s.bind('', '', ['host=x password=secret', 'postgresql://u:pw@h/db']),
@@ -88,7 +88,7 @@ describe('StatementStage and redaction', () => {
   it('without redaction, such parameters are typed as usual', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: false });
-    for (const ev of codecEvents(new Conversation({ frontendMode: 'normal' }), 1, [s.parse('', 'SELECT dblink_connect($1)', [25]), s.bind('', '', ['host=x password=secret'])])) stage.write(ev);
+    for (const ev of codecEvents(stage.conversation(1, { frontendMode: 'normal' }), 1, [s.parse('', 'SELECT dblink_connect($1)', [25]), s.bind('', '', ['host=x password=secret'])])) stage.write(ev);
     const bind = out.map(messageOf).find((m) => m?.name === 'Bind')!;
     assert.equal(s.leaves(bind, 'parameter')[0]!.secret, undefined);
     assert.equal(s.leaves(bind, 'parameter')[0]!.typed?.text, 'host=x password=secret');
@@ -98,7 +98,7 @@ describe('StatementStage and redaction', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: true, typed: false, records: false });
     const steps = [s.query("ALTER ROLE a PASSWORD 'x'; SELECT 1"), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()];
-    for (const ev of codecEvents(new Conversation({ frontendMode: 'normal' }), 1, steps)) stage.write(ev);
+    for (const ev of codecEvents(stage.conversation(1, { frontendMode: 'normal' }), 1, steps)) stage.write(ev);
     const row = out.map(messageOf).find((m) => m?.name === 'DataRow')!;
     assert.equal(s.leaves(row, 'column')[0]!.typed, undefined);
     assert.equal(out.filter((e) => e.kind === 'statement').length, 0);
@@ -114,7 +114,7 @@ describe('StatementStage and redaction', () => {
       },
       { redact: true, warn: (t) => warnings.push(t) },
     );
-    for (const ev of codecEvents(new Conversation({ frontendMode: 'normal' }), 1, [s.query('SELECT 1'), s.commandComplete('SELECT 1'), s.ready()])) assert.doesNotThrow(() => stage.write(ev));
+    for (const ev of codecEvents(stage.conversation(1, { frontendMode: 'normal' }), 1, [s.query('SELECT 1'), s.commandComplete('SELECT 1'), s.ready()])) assert.doesNotThrow(() => stage.write(ev));
     assert.doesNotThrow(() => stage.write(closed(1)));
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /next broke/);

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Conversation } from '../../../src/protocol/conversation.js';
 import { StatementStage } from '../../../src/session/statement-stage.js';
 import type { Label, ProxyEvent } from '../../../src/session/events.js';
 import * as s from './script.js';
 
-/** Codec events of a hand-built conversation, as a session would emit them. */
-function codecEvents(conn: number, steps: s.Step[]): ProxyEvent[] {
-  const conv = new Conversation({ frontendMode: 'normal' });
+/**
+ * Codec events of a hand-built conversation, as a session would emit them: decoded by the
+ * Conversation the stage gives for the connection (it types values and marks secrets as
+ * the stage's options say, while decoding).
+ */
+function codecEvents(stage: StatementStage, conn: number, steps: s.Step[]): ProxyEvent[] {
+  const conv = stage.conversation(conn, { frontendMode: 'normal' });
   const out: ProxyEvent[] = [];
   for (const [dir, bytes] of steps) {
     const label: Label = dir === 'frontend' ? 'client -> server' : 'server -> client';
@@ -29,7 +32,7 @@ describe('StatementStage', () => {
       },
       { redact: false, decode: s.fakeDecoder().decode },
     );
-    for (const ev of codecEvents(3, [s.query('SELECT 1'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()])) stage.write(ev);
+    for (const ev of codecEvents(stage, 3, [s.query('SELECT 1'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.commandComplete('SELECT 1'), s.ready()])) stage.write(ev);
     stage.write({ kind: 'status', conn: null, time: 0, level: 'info', text: 'x' });
     assert.deepEqual(seen, [
       { kind: 'Query' },
@@ -45,8 +48,8 @@ describe('StatementStage', () => {
   it('keeps connections apart and flushes a connection when it closes, before the closed fact', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: false });
-    for (const ev of codecEvents(1, [s.query('SELECT 1'), s.commandComplete('SELECT 1')])) stage.write(ev);
-    for (const ev of codecEvents(2, [s.query('SELECT 2'), s.commandComplete('SELECT 2'), s.ready()])) stage.write(ev);
+    for (const ev of codecEvents(stage, 1, [s.query('SELECT 1'), s.commandComplete('SELECT 1')])) stage.write(ev);
+    for (const ev of codecEvents(stage, 2, [s.query('SELECT 2'), s.commandComplete('SELECT 2'), s.ready()])) stage.write(ev);
     stage.write(closed(1, 5000));
     const tail = out.filter((e) => e.kind === 'statement' || e.kind === 'connection').map((e) => (e.kind === 'statement' ? `${e.conn} ${e.record.sql} ${e.record.untilReady}` : `${e.conn} closed`));
     assert.deepEqual(tail, ['2 SELECT 2 2', '1 SELECT 1 null', '1 closed']);
@@ -55,7 +58,7 @@ describe('StatementStage', () => {
   it('redacts records when asked', () => {
     const out: ProxyEvent[] = [];
     const stage = new StatementStage((ev) => out.push(ev), { redact: true });
-    for (const ev of codecEvents(1, [s.query("ALTER ROLE bob PASSWORD 'hunter2'"), s.commandComplete('ALTER ROLE'), s.ready()])) stage.write(ev);
+    for (const ev of codecEvents(stage, 1, [s.query("ALTER ROLE bob PASSWORD 'hunter2'"), s.commandComplete('ALTER ROLE'), s.ready()])) stage.write(ev);
     const st = out.find((e) => e.kind === 'statement');
     assert.ok(st && st.kind === 'statement');
     assert.equal(st.record.sql, "ALTER ROLE bob PASSWORD '<redacted>'");
@@ -69,7 +72,7 @@ describe('StatementStage', () => {
         throw new Error('boom');
       },
     });
-    const evs = codecEvents(4, [s.query('SELECT 1'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.dataRow(['2']), s.commandComplete('SELECT 2'), s.ready()]);
+    const evs = codecEvents(stage, 4, [s.query('SELECT 1'), s.rowDescription([['a', 23]]), s.dataRow(['1']), s.dataRow(['2']), s.commandComplete('SELECT 2'), s.ready()]);
     for (const ev of evs) assert.doesNotThrow(() => stage.write(ev));
     const warnings = out.filter((e) => e.kind === 'status');
     assert.equal(warnings.length, 1);

@@ -1,10 +1,25 @@
-import { isWord, tokenize } from './sql-lexer.js';
+import { isWord, tokenize } from './lexer.js';
+
+/**
+ * Whether a Query text can hold more than one statement: it has a semicolon followed by
+ * anything but whitespace. Only then is it worth splitting (splitStatements).
+ */
+export function mayHoldSeveral(sql: string): boolean {
+  const first = sql.indexOf(';');
+  if (first === -1) return false;
+  for (let i = first + 1; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    // The lexer's whitespace: space, \t, \n, \v, \f, \r.
+    if (c !== 0x20 && (c < 0x09 || c > 0x0d)) return true;
+  }
+  return false;
+}
 
 /**
  * The statements of a simple Query, in order. "The query string … can contain multiple
  * SQL statements separated by semicolons"; the server answers each with its own
- * CommandComplete (or stops at the first ErrorResponse), so the tracker gives the i-th
- * completion the i-th text. Semicolons inside quotes, comments and parentheses (CREATE RULE
+ * CommandComplete (or stops at the first ErrorResponse), so the statement context gives
+ * the i-th completion the i-th text. Semicolons inside quotes, comments and parentheses (CREATE RULE
  * … DO (a; b)) do not split. Empty statements are skipped as the server skips them.
  * A text holding BEGIN ATOMIC (a SQL-standard function body, whose inner semicolons sit at
  * the top level) is not split at all: the caller then uses the whole text for every
