@@ -594,7 +594,7 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(ROOT, 'dist', 'app', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-bench-'));
   progress(`settings: ${QUICK ? 'BENCH_QUICK, ' : ''}${SECONDS} s x ${REPEATS} repeats, clients ${CLIENTS.join(',')}, bulk ${BULK_MB} MB, sections ${[...SECTIONS].join(',')}`);
   const server = await startPgServer({ version: 15, auth: 'scram-sha-256', ssl: true, settings: { max_connections: '150', shared_buffers: '128MB' } });

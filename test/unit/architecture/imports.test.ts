@@ -13,12 +13,14 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src
 
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<string, readonly string[]> = {
-  'index.ts': ['app', 'session', 'output', 'protocol'],
-  app: ['net', 'output', 'session', 'analysis', 'protocol', 'tls', 'demo'],
+  'index.ts': ['app', 'faults', 'session', 'output', 'protocol'],
+  app: ['net', 'faults', 'output', 'session', 'analysis', 'filter', 'protocol', 'tls', 'demo'],
   net: ['session', 'protocol', 'tls'],
-  output: ['session', 'analysis', 'protocol'],
+  faults: ['session', 'analysis', 'filter', 'protocol'],
+  output: ['session', 'analysis', 'filter', 'protocol'],
   session: ['analysis', 'protocol', 'tls'],
   analysis: ['protocol'],
+  filter: ['protocol'],
   demo: ['protocol', 'tls'],
   protocol: [],
   tls: [],
