@@ -4,6 +4,7 @@
  */
 export { startProxy, type PgscopeProxy, type ProxyEventMap, type ProxyOptions } from './app/start-proxy.js';
 export type { MessageDecision, MessageHook, MessageView } from './session/message-hook.js';
+export type { FaultInfo } from './faults/fault-set.js';
 export type {
   JsonlBytes,
   JsonlCodecError,

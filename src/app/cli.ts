@@ -47,6 +47,7 @@ const GROUP_LOGGING = 'Logging:';
 const GROUP_BEHAVIOUR = 'Behaviour:';
 const GROUP_SECURITY = 'Authentication and certificates:';
 const GROUP_OUTPUTS = 'More outputs (any together, all fed by the same decoded traffic):';
+const GROUP_FAULTS = 'Faults (protocol-aware fault injection; see Fault rules below):';
 const GROUP_OTHER = 'Other:';
 
 const EXAMPLES = `
@@ -69,7 +70,20 @@ Filters (--filter): which messages reach the annotated/raw log and --jsonl; forw
   --filter 'Query,ErrorResponse'     messages by name (comma: any of them)
   --filter 'client'  /  'server'     one direction only
   --filter 'conn=3'                  one connection (conn=2-5 for a range)
+  --filter 'sql ~* "^\\s*update"'     SQL by regex (~: case-sensitive, ~*: not; sql contains "text")
   --filter 'server and not DataRow'  combine with and, or, not, ( )
+
+Fault rules (--fault, repeatable): ACTION [when CONDITION] [LIMIT…]; the condition is a --filter expression.
+  Actions: error SQLSTATE ["message"] (the server fails the request too: client and server agree),
+           fatal SQLSTATE ["message"] (FATAL, then both legs close), delay 300ms | delay 50ms..200ms,
+           reset (abrupt close), close (quiet close), stall (hold the message and all after it),
+           chunk N (N-byte writes), bandwidth 64KB/s, notice "text", refuse (new connections reset)
+  Limits (in the order written): once, times N, after N (skip N matches), every N, probability P
+  --fault 'error 40001 when sql ~ "^\s*update" once'
+  --fault 'fatal 57P01 when sql contains "boom-marker"'
+  --fault 'error 53300 "sorry, too many clients already" when StartupMessage probability 0.5'
+  --fault 'reset when server and DataRow after 1000'
+  --fault 'delay 50ms..200ms when client'
 `;
 
 const or = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
@@ -180,6 +194,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   );
   bool(GROUP_OUTPUTS, '--summary', 'print connections, bytes and statements by total time at exit and on SIGUSR1 (default: on when stdout is a terminal)');
   bool(GROUP_OUTPUTS, '--lossless', 'when a reader of an output falls behind (pgscope | less, paused), make the traffic wait until it catches up, instead of dropping output lines (marked where the gap is) so that the traffic never waits', DEFAULTS.lossless);
+
+  add(GROUP_FAULTS, new Option('--fault <rule>', 'inject a fault where the rule says (repeatable; rules: see below)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
 
   program.optionsGroup(GROUP_OTHER);
   program.version(`pgscope ${packageVersion()}`, '--version', 'print the version and exit');

@@ -1,5 +1,6 @@
 import { isIP, isIPv6 } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
+import { FaultRuleError, parseFaultRule } from '../faults/rule.js';
 import { FilterError, parseFilter } from '../output/filter/filter.js';
 
 /**
@@ -82,6 +83,8 @@ export interface Config {
   queryLog: string | null;
   /** --filter EXPR: which messages reach the message outputs (checked at start-up). */
   filter: string | null;
+  /** --fault RULE, repeatable: fault rules (src/faults/rule.ts; checked at start-up). */
+  fault: string[];
   /** --[no-]summary; default: on when stdout is a terminal. */
   summary: boolean;
   /**
@@ -127,6 +130,7 @@ export const DEFAULTS: Config = Object.freeze({
   pcap: null,
   queryLog: null,
   filter: null,
+  fault: [],
   summary: false,
   lossless: false,
 });
@@ -347,6 +351,14 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
       parseFilter(out.filter);
     } catch (e) {
       if (e instanceof FilterError) throw new ConfigError(`--filter: ${e.message}`);
+      throw e;
+    }
+  }
+  for (const rule of out.fault) {
+    try {
+      parseFaultRule(rule);
+    } catch (e) {
+      if (e instanceof FaultRuleError) throw new ConfigError(e.message);
       throw e;
     }
   }

@@ -4,7 +4,8 @@ import { openOutputs } from '../output/outputs.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
 import { fmtHostPort } from '../session/host-port.js';
-import type { MessageHook } from '../session/message-hook.js';
+import { combineHooks, type MessageHook } from '../session/message-hook.js';
+import { FaultSet } from '../faults/fault-set.js';
 import type { SessionSettings } from '../session/session.js';
 import { GeneratedCertificates, loadCertificatePair } from '../tls/certificates.js';
 import { openKeyLog, type KeyLogWriter } from '../tls/keylog.js';
@@ -37,6 +38,11 @@ export interface LaunchOptions {
   handleSummarySignal?: boolean;
   /** Decides per forwarded message (see src/session/message-hook.ts). */
   hook?: MessageHook | null;
+  /**
+   * The fault rules in force (may change while running: startProxy's addFault); they decide
+   * before `hook`. Default: config.fault's rules, if any.
+   */
+  faults?: FaultSet | null;
   /** Every event, after the outputs (startProxy()'s listeners). */
   tap?: (ev: ProxyEvent) => void;
   /** The statement analysis the tap needs, on top of what the outputs ask for. */
@@ -93,6 +99,9 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     status(`${config.clientCa ? 'issued the default certificate (localhost) from the local CA' : `generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg`} in ${Date.now() - t0} ms`);
   }
 
+  const faults = opts.faults ?? (config.fault.length > 0 ? new FaultSet(config.fault) : null);
+  if (faults) for (const f of faults.list()) status(`--fault: rule ${f.id}: ${f.canonical}`);
+
   const cancels = new CancelRegistry();
   const settings: SessionSettings = {
     serverHost: config.serverHost,
@@ -107,7 +116,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     statements: mergeAnalysis(outputs.statements, opts.statements ?? null),
     essentialOnly: !outputs.showsMessages,
     logCerts: config.logCerts,
-    hook: opts.hook ?? null,
+    hook: combineHooks([faults, opts.hook]),
   };
 
   let abandoned = false;
@@ -161,6 +170,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     stopping = true;
     status('stopping: closing the listener');
     await listener.close();
+    if (faults) for (const f of faults.list()) status(`fault rule ${f.id} (${f.canonical}): acted ${f.hits} time(s) on ${f.matches} match(es)`);
     // Everything logged so far first, then the summary below it; a reader that is not
     // reading gets a second to catch up, then what it has not taken is given up (and said).
     outputs.printSummary();

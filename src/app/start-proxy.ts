@@ -5,6 +5,8 @@ import type { JsonlCodecError, JsonlConnection, JsonlMessage, JsonlObject, Jsonl
 import { OutputSetupError } from '../output/output-setup-error.js';
 import type { ProxyEvent } from '../session/events.js';
 import type { MessageHook } from '../session/message-hook.js';
+import { FaultSet, type FaultInfo } from '../faults/fault-set.js';
+import { FaultRuleError } from '../faults/rule.js';
 import { TlsSetupError } from '../tls/certificates.js';
 import { ConfigError, DEFAULTS, validateConfig, type Config } from './config.js';
 import { launch } from './launch.js';
@@ -53,6 +55,20 @@ export interface PgscopeProxy {
   on<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
   off<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
   once<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
+  /**
+   * Add a fault rule (the --fault syntax: `error 40001 when sql ~ "^update" once`); it acts
+   * on connections already open too. Returns its id. Throws a TypeError for a rule that is
+   * not one (the message says where and what was expected).
+   */
+  addFault(rule: string): number;
+  /** Remove a rule; false if there is none with this id. */
+  removeFault(id: number): boolean;
+  /** Switch a rule off or on, keeping its counts; false if there is none with this id. */
+  setFaultEnabled(id: number, enabled: boolean): boolean;
+  /** The rules, in the order they are tried, with how often each matched and acted. */
+  faults(): FaultInfo[];
+  /** Remove every rule. */
+  clearFaults(): void;
   /** Stop listening, end every connection, flush and close the outputs. */
   close(): Promise<void>;
 }
@@ -73,9 +89,34 @@ class Proxy extends EventEmitter implements PgscopeProxy {
   constructor(
     readonly address: string,
     readonly port: number,
+    private readonly rules: FaultSet,
     private readonly stop: () => Promise<void>,
   ) {
     super();
+  }
+
+  addFault(rule: string): number {
+    try {
+      return this.rules.add(rule);
+    } catch (e) {
+      throw e instanceof FaultRuleError ? new TypeError(`addFault: ${e.message}`) : e;
+    }
+  }
+
+  removeFault(id: number): boolean {
+    return this.rules.remove(id);
+  }
+
+  setFaultEnabled(id: number, enabled: boolean): boolean {
+    return this.rules.setEnabled(id, enabled);
+  }
+
+  faults(): FaultInfo[] {
+    return this.rules.list();
+  }
+
+  clearFaults(): void {
+    this.rules.clear();
   }
 
   close(): Promise<void> {
@@ -111,8 +152,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<PgscopePro
     // Nobody listens (yet): nothing is turned into objects.
     if (proxy && proxy.eventNames().length > 0) listeners.write(ev);
   };
+  // Always there, empty or not: rules added later act on connections already open.
+  const rules = new FaultSet(config.fault);
   const running = await launch(config, {
     hook: hook ?? null,
+    faults: rules,
     tap,
     // Listeners get statements and typed values whatever the outputs need.
     statements: { redact: config.redactPasswords, typed: true, records: true },
@@ -121,7 +165,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<PgscopePro
   }).catch((e: unknown) => {
     throw e instanceof TlsSetupError || e instanceof OutputSetupError ? new TypeError(`startProxy: ${e.message}`) : e;
   });
-  proxy = new Proxy(running.address, running.port, async () => {
+  proxy = new Proxy(running.address, running.port, rules, async () => {
     await running.stop();
     await running.done;
   });

@@ -5,7 +5,7 @@ import { queryText } from './frontend/query.js';
 import { startupParameters } from './frontend/startup-message.js';
 import { decodeMemoized, freezeDecoded } from './decode-memo.js';
 import { Framer, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE, type FramerMode } from './framer.js';
-import { StatementContext, type StatementContextOptions } from './statement-context.js';
+import { requestSql, StatementContext, type StatementContextOptions } from './statement-context.js';
 import type { CodecEvent, DecodedMessage, Direction, Span } from './types.js';
 
 export interface ConversationOptions {
@@ -77,8 +77,8 @@ export class Conversation {
         if (this.freeze) freezeDecoded(message);
         this.observe(message);
         const statements = this.statements;
-        if (statements !== null) this.follow(statements, message);
-        out.push({ kind: 'message', message });
+        const sql = statements !== null ? this.follow(statements, message) : undefined;
+        out.push(sql === undefined ? { kind: 'message', message } : { kind: 'message', message, sql });
       } else {
         // After a framing error message boundaries are lost: the statements can no longer be followed.
         if (ev.kind === 'error') this.statements?.fail('the conversation can no longer be decoded');
@@ -97,12 +97,18 @@ export class Conversation {
     this.backend.resume('normal');
   }
 
-  /** Update the statement context from a decoded message; a failure (a bug) stops it, never decoding. */
-  private follow(statements: StatementContext, message: DecodedMessage): void {
+  /**
+   * Update the statement context from a decoded message; a failure (a bug) stops it, never
+   * decoding. Returns the SQL a client request runs (requestSql), known only now: the
+   * context may be a chunk ahead when the message's event is handled.
+   */
+  private follow(statements: StatementContext, message: DecodedMessage): string | undefined {
     try {
-      statements.observe(message);
+      const step = statements.observe(message);
+      return step !== null && step.kind === 'request' ? requestSql(step.request) : undefined;
     } catch (e) {
       statements.fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, message.frame);
+      return undefined;
     }
   }
 

@@ -115,6 +115,23 @@ export type Request<N = unknown, P = unknown> =
 
 type Kind = Request['kind'];
 
+/** The SQL a request runs: a Query's string, else that of the prepared statement behind it; undefined for Close, FunctionCall, Sync. */
+export function requestSql(r: Request): string | undefined {
+  switch (r.kind) {
+    case 'query':
+      return r.sql;
+    case 'parse':
+      return r.statement.sql;
+    case 'bind':
+    case 'execute':
+      return r.portal.statement.sql;
+    case 'describe':
+      return r.statement?.sql ?? r.portal?.statement.sql;
+    default:
+      return undefined;
+  }
+}
+
 /** Sync, Query and FunctionCall each end with a ReadyForQuery. */
 const BOUNDARY: ReadonlySet<Kind> = new Set<Kind>(['sync', 'query', 'function']);
 

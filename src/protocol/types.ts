@@ -101,7 +101,16 @@ export interface DecodedMessage {
 
 /** What a Conversation or Framer reports as bytes arrive. */
 export type CodecEvent =
-  | { kind: 'message'; message: DecodedMessage }
+  | {
+      kind: 'message';
+      message: DecodedMessage;
+      /**
+       * For a client's Query, Parse, Bind, Describe or Execute when the conversation follows
+       * statements: the SQL it runs (a Query's whole string; else its prepared statement's),
+       * as it was at this message. Absent otherwise.
+       */
+      sql?: string;
+    }
   /** The header of a message larger than the retention limit: its body is still arriving. */
   | { kind: 'message-start'; direction: Direction; offset: number; type: string | null; length: number; size: number }
   /** A framing error: the stream cannot be resynchronised; later bytes come as 'unparsed'. */

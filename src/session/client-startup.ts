@@ -5,6 +5,7 @@ import type { DecodedMessage } from '../protocol/types.js';
 import { describeCertificate } from '../tls/describe-cert.js';
 import type { SessionCore } from './core.js';
 import type { TlsInfo } from './events.js';
+import { describeDecision, type MessageDecision } from './message-hook.js';
 import { serverHostFor } from './routing.js';
 
 /**
@@ -22,7 +23,24 @@ export class ClientStartup {
   /** The StartupMessage and what followed it in its chunk, for the 'wire' event after that chunk's codec events. */
   private startupWire: { offset: number; bytes: Buffer } | null = null;
 
+  /** The server connection a hook's delay holds back (see delayOver). */
+  private delayedConnect: (() => void) | null = null;
+
   constructor(private readonly core: SessionCore) {}
+
+  /** The delay a hook put on the StartupMessage is over: connect to the server now. */
+  delayOver(): void {
+    const connect = this.delayedConnect;
+    this.delayedConnect = null;
+    if (connect && this.core.phase === 'server-connecting') connect();
+  }
+
+  /** The hook's decision about the StartupMessage, if it wants to make one. */
+  private askHook(m: DecodedMessage): MessageDecision | null {
+    const hook = this.core.settings.hook;
+    if (!hook || !m.frame.complete || !hook.wants('frontend', null)) return null;
+    return hook.decide({ conn: this.core.id, direction: 'frontend', message: m, bytes: m.frame.bytes, sql: null }) ?? null;
+  }
 
   /** A direct-TLS ClientHello where a startup packet would begin (PostgreSQL 17+). */
   startsDirectTls(bytes: Buffer): boolean {
@@ -122,6 +140,15 @@ export class ClientStartup {
           return;
         }
         case 'StartupMessage': {
+          const d = this.askHook(m);
+          if (d && (d.close || (d.reply && d.reply.length > 0) || (d.forward && d.forward.length === 0))) {
+            // Refused by a hook (a fault rule): answered by pgscope, the server never hears of it.
+            core.codec('client -> script', ev);
+            if (d.note) core.status('info', `${d.note}: ${describeDecision(m, d)}`);
+            for (const b of d.reply ?? []) core.reply(b);
+            core.close(d.note ?? 'refused by a hook', d.close === 'reset' ? 'reset' : 'close');
+            return;
+          }
           core.codec('client -> server', ev);
           core.startupFrame = m.frame.complete ? m.frame.bytes : null;
           // From here on, every byte goes to the server as it came.
@@ -130,6 +157,14 @@ export class ClientStartup {
           core.pendingBytes = rest.length;
           this.startupWire = { offset: m.frame.offset, bytes: Buffer.from(rest) };
           const r = serverHostFor(core.settings.serverHost, core.clientTls?.sni ?? null, core.settings.serverDeleteSuffix);
+          if (d?.delayMs !== undefined) {
+            // A slow startup: the server is connected to when the delay is over.
+            if (d.note) core.status('info', `${d.note}: ${describeDecision(m, d)}`);
+            core.phase = 'server-connecting';
+            this.delayedConnect = () => core.connect(r.host, core.settings.serverConnectPort, r.why);
+            if (d.delayMs !== Infinity) core.act({ type: 'set-timer', name: 'delay:frontend', ms: Math.max(0, d.delayMs) });
+            break;
+          }
           core.connect(r.host, core.settings.serverConnectPort, r.why);
           break;
         }

@@ -73,7 +73,10 @@ export class SessionCore {
     const essentialOnly = (settings.essentialOnly ?? false) && !settings.hook;
     // With statement analysis, the conversation follows statements as it decodes: typed
     // values and secret marks are set while decoding; the analysis only reads.
-    this.conv = new Conversation({ retain: settings.retain, essentialOnly, ...(settings.statements ? decodingOptions(settings.statements) : {}) });
+    // A hook is told the SQL each request runs (MessageView.sql): the conversation then
+    // follows statements too, without typing values or marking secrets for it.
+    const follow = settings.statements ? decodingOptions(settings.statements) : settings.hook ? { statements: { typeValues: false, redact: false } } : {};
+    this.conv = new Conversation({ retain: settings.retain, essentialOnly, ...follow });
     this.statements = settings.statements ? new ConnectionStatements(id, settings.statements, this.conv.statements) : null;
     this.security = new SecurityWatch({
       clientLeg: () => (this.clientTls ? (settings.clientCertificate ?? 'self-signed') : 'none'),

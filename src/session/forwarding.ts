@@ -5,7 +5,7 @@ import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import type { SessionCore } from './core.js';
 import type { Label } from './events.js';
-import type { MessageDecision, MessageHook } from './message-hook.js';
+import { describeDecision, type MessageDecision, type MessageHook } from './message-hook.js';
 import { chunkWanted } from './header-scanner.js';
 
 /** Toward the server (frontend) or the client (backend): the send action, the labels. */
@@ -127,10 +127,15 @@ export class Forwarding {
       if (done >= way.streamingUntil) way.streamingUntil = -1;
     }
     const logged: { label: Label; ev: CodecEvent }[] = [];
+    let closing = false;
     for (const ev of core.conv.push(direction, bytes)) {
+      if (closing) {
+        logged.push({ label: w.consumed, ev });
+        continue;
+      }
       if (ev.kind === 'message-start') {
         // Too long to hold: decided from its header alone, then streamed.
-        const view = { conn: core.id, direction, message: headerOnly(ev), bytes: null };
+        const view = { conn: core.id, direction, message: headerOnly(ev), bytes: null, sql: null };
         const d = ev.type !== null && this.hook!.wants(direction, ev.type) ? this.hook!.decide(view) : null;
         if (d?.close) {
           flushRun();
@@ -163,10 +168,10 @@ export class Forwarding {
       }
       flushRun();
       const own = raw.subarray(m.frame.offset - rawStart, end - rawStart);
-      const d = this.hook!.decide({ conn: core.id, direction, message: m, bytes: own });
+      const d = this.hook!.decide({ conn: core.id, direction, message: m, bytes: own, sql: ev.sql ?? null });
       done = end;
       runFrom = end;
-      if (!d || (d.forward === undefined && !d.reply && d.delayMs === undefined && !d.close)) {
+      if (!d || (d.forward === undefined && !d.reply && d.delayMs === undefined && !d.close && d.pieces === undefined)) {
         logged.push({ label: w.label, ev });
         this.emit(direction, { kind: 'send', to: w.send, bytes: own, forwarded: true });
         continue;
@@ -174,6 +179,12 @@ export class Forwarding {
       // Logged now, in order: the message as pgscope's to take or pass, then what it sends.
       this.flushLogged(direction, logged);
       this.apply(direction, ev, own, d);
+      if (d.close) {
+        // The connection ends here: what came after this message is not forwarded, nor decided on.
+        closing = true;
+        done = rawEnd;
+        runFrom = rawEnd;
+      }
     }
     flushRun();
     this.flushLogged(direction, logged);
@@ -205,9 +216,11 @@ export class Forwarding {
     this.observe(direction, kept ? w.label : w.consumed, ev);
     if (d.note) core.status('info', `${d.note}: ${describeDecision(ev.message, d)}`);
     if (d.delayMs !== undefined) this.emit(direction, { kind: 'delay', ms: d.delayMs });
+    const piece = d.pieces !== undefined && d.pieces >= 1 ? Math.floor(d.pieces) : 0;
     for (const b of sends) {
       const theirs = b === own;
-      this.emit(direction, { kind: 'send', to: w.send, bytes: b, forwarded: theirs });
+      if (piece > 0) for (let at = 0; at < b.length; at += piece) this.emit(direction, { kind: 'send', to: w.send, bytes: b.subarray(at, at + piece), forwarded: theirs });
+      else this.emit(direction, { kind: 'send', to: w.send, bytes: b, forwarded: theirs });
       if (!theirs) core.status('debug', `${w.own}: ${b.length} bytes of pgscope's own toward the ${direction === 'frontend' ? 'server' : 'client'} (${d.note ?? 'a hook'}), ${kept ? 'around' : 'in place of'} ${ev.message.name}`);
     }
     if (d.reply && d.reply.length > 0) {
@@ -304,13 +317,4 @@ function headerOnly(ev: Extract<CodecEvent, { kind: 'message-start' }>): Decoded
     sub: [],
     spans: [],
   };
-}
-
-function describeDecision(m: DecodedMessage, d: MessageDecision): string {
-  const parts: string[] = [];
-  if (d.delayMs !== undefined) parts.push(d.delayMs === Infinity ? 'held until the connection ends' : `held ${d.delayMs} ms`);
-  if (d.forward !== undefined) parts.push(d.forward.length === 0 ? 'not forwarded' : `${d.forward.length} message(s) sent instead`);
-  if (d.reply && d.reply.length > 0) parts.push(`answered with ${d.reply.length} message(s)`);
-  if (d.close) parts.push(d.close === 'reset' ? 'connection reset' : 'connection closed');
-  return `${m.name} ${parts.join(', ')}`;
 }

@@ -120,6 +120,12 @@ export class Session {
         core.log({ kind: 'connection', conn: core.id, time: core.started, phase: 'opened', client, local: { address: input.localAddress, port: input.localPort } });
         core.status('info', `connected from ${fmtHostPort(input.address, input.port)} at t0 = ${new Date(core.started).toISOString()}`, core.started);
         core.act({ type: 'set-timer', name: 'setup', ms: SETUP_TIMEOUT_MS });
+        const d = core.settings.hook?.connected?.(core.id);
+        if (d?.close) {
+          // Refused by a hook (a fault rule): closed before a byte was read.
+          if (d.note) core.status('info', `${d.note}: the connection is refused`);
+          core.close(d.note ?? 'refused by a hook', d.close === 'reset' ? 'reset' : 'close');
+        }
         return;
       }
       case 'client-data':
@@ -238,6 +244,7 @@ export class Session {
       case 'delay:frontend':
       case 'delay:backend':
         if (core.phase === 'forwarding') this.forwarding.delayOver(name === 'delay:frontend' ? 'frontend' : 'backend');
+        else if (name === 'delay:frontend') this.startup.delayOver();
         return;
     }
   }
@@ -249,6 +256,11 @@ export class Session {
     const core = this.core;
     // However it ended (even destroyed after an internal error), its keys cancel nothing now.
     core.cancels.forget(core.id);
+    try {
+      core.settings.hook?.ended?.(core.id);
+    } catch (e) {
+      core.status('warn', `the message hook failed when the connection ended: ${e instanceof Error ? e.message : String(e)}`);
+    }
     core.status('info', 'connection end');
     core.ended();
   }

@@ -303,3 +303,23 @@ describe('--summary', () => {
     assert.equal(p.child.exitCode, null, 'still running');
   });
 });
+
+describe('--filter with sql terms', () => {
+  it('sql ~* keeps the Query and the statement whose SQL matches, in the text log and --jsonl', T, async () => {
+    const file = join(dir, 'sql.jsonl');
+    const p = await pgscopeFor(server, ['--client-deny-ssl', '--filter', 'sql ~* "from\\s+MISSING_TABLE"', '--jsonl', file]);
+    try {
+      assertSameAsDirect(await workload(p.port), '--filter sql ~*');
+      await waitAllEnded(p.output, 1);
+      await waitUntil(() => /"phase":"closed"/.test(readText(file)), 20_000, 'the closed connection line in the JSON lines');
+      const heads = connLinesOf(p.output()).filter((l) => /-> (server|client): "/.test(l));
+      assert.deepEqual(heads.map((l) => /: "(.)" = (\w+)/.exec(l)?.[2]), ['Query']);
+      const objs = checkJsonlLines(readFileSync(file, 'utf8')) as JsonObj[];
+      assert.deepEqual(objs.filter((o) => o.type === 'message').map((o) => o.msg), ['Query']);
+      assert.deepEqual(objs.filter((o) => o.type === 'statement').map((o) => o.sql), [COMMANDS[1]]);
+      assert.ok(objs.some((o) => o.type === 'connection' && o.phase === 'opened'));
+    } finally {
+      await p.stop();
+    }
+  });
+});

@@ -1,9 +1,8 @@
+import { evaluate, F, parseExpression, printNode, U, type Facts, type FilterNode } from '../../filter/index.js';
 import type { ProxyEvent, Sink } from '../../session/events.js';
-import { printNode, type FilterNode } from './ast.js';
-import { evaluate, factsOf, F, U, type Facts } from './evaluate.js';
-import { parseExpression } from './parser.js';
+import { factsOf } from './event-facts.js';
 
-export { FilterError } from './filter-error.js';
+export { FilterError } from '../../filter/index.js';
 
 /** A parsed --filter: which events reach the message outputs (forwarding never looks at it). */
 export interface Filter {
@@ -16,7 +15,7 @@ export interface Filter {
 
 class ParsedFilter implements Filter {
   /** Reused for every event: matching allocates nothing for most messages. */
-  private readonly facts: Facts = { conn: null, sender: null, name: null, sub: [], named: false, query: U, error: U };
+  private readonly facts: Facts = { conn: null, sender: null, name: null, sub: [], named: false, query: U, error: U, sql: null };
 
   constructor(
     readonly source: string,

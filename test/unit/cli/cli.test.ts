@@ -92,6 +92,8 @@ describe('pgscope (proxy): flags → Config', () => {
       '--pcap', 'out.pcapng',
       '--query-log', 'queries.log',
       '--filter', 'queries',
+      '--fault', 'delay 5ms when client',
+      '--fault', 'error 40001 once',
       '--summary',
       '--lossless',
     ]);
@@ -131,6 +133,7 @@ describe('pgscope (proxy): flags → Config', () => {
       pcap: 'out.pcapng',
       queryLog: 'queries.log',
       filter: 'queries',
+      fault: ['delay 5ms when client', 'error 40001 once'],
       summary: true,
       lossless: true,
     } satisfies Config);
@@ -283,6 +286,8 @@ describe('pgscope (proxy): authentication, certificates and outputs', () => {
   });
   it('a bad --filter is a usage error at start-up', async () => {
     await usageError(['--filter', 'conn='], /^pgscope: --filter: /);
+    await usageError(['--fault', 'error 4001'], /^pgscope: --fault "error 4001": at character 7: expected a SQLSTATE code/);
+    await usageError(['--fault', 'refuse when Query'], /refuse acts on new connections/);
   });
 });
 

@@ -50,6 +50,7 @@ describe('DEFAULTS', () => {
       pcap: null,
       queryLog: null,
       filter: null,
+      fault: [],
       summary: false,
       lossless: false,
     } satisfies Config);

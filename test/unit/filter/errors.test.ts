@@ -13,7 +13,7 @@ function error(expr: string): FilterError {
   assert.fail(`${JSON.stringify(expr)} parsed`);
 }
 
-const TERM = 'a message name (Query, DataRow, …), client, server, pgscope, queries, errors, conn=N, not or "("';
+const TERM = 'a message name (Query, DataRow, …), client, server, pgscope, queries, errors, conn=N, sql ~ "…", not or "("';
 
 test('every error names the position, what was found and what was expected', () => {
   const cases: [string, number, string][] = [
@@ -31,8 +31,8 @@ test('every error names the position, what was found and what was expected', () 
     ['conn=', 5, `the end of the expression: expected a connection number (1 or more)`],
     ['conn=0', 5, `the number 0: expected a connection number (1 or more). Connections are numbered from 1, as #1 in the log`],
     ['conn=5-2', 7, `the number 2: expected a number of at least 5 (conn=5-2 is an empty range)`],
-    ['client && server', 7, `the character "&": expected a message name, a keyword (client, server, pgscope, queries, errors, conn=N), and, or, not, a comma or parentheses. Write "and" instead of "&&"`],
-    ['!Query', 0, `the character "!": expected a message name, a keyword (client, server, pgscope, queries, errors, conn=N), and, or, not, a comma or parentheses. Write "not" instead of "!"`],
+    ['client && server', 7, `the character "&": expected a message name, a keyword (client, server, pgscope, queries, errors, conn=N, sql ~ "…"), and, or, not, a comma or parentheses. Write "and" instead of "&&"`],
+    ['!Query', 0, `the character "!": expected a message name, a keyword (client, server, pgscope, queries, errors, conn=N, sql ~ "…"), and, or, not, a comma or parentheses. Write "not" instead of "!"`],
     ['server and DataRoww', 11, `the word "DataRoww", which is neither a message name nor a keyword: expected ${TERM}. Close names: DataRow`],
     ['ReadyForQuerry', 0, `the word "ReadyForQuerry", which is neither a message name nor a keyword: expected ${TERM}. Close names: ReadyForQuery`],
     ['Command', 0, `the word "Command", which is neither a message name nor a keyword: expected ${TERM}. Close names: CommandComplete`],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KNOWN_NAMES, normalizeName } from '../../../src/output/filter/message-names.js';
+import { KNOWN_NAMES, normalizeName } from '../../../src/filter/message-names.js';
 import { parseFilter } from '../../../src/output/filter/filter.js';
 import { loadFixtures } from '../../helpers/fixtures.js';
 import { replay } from '../../helpers/decode.js';
@@ -23,6 +23,6 @@ test('every message and sub-message name in the recordings is a name a filter ac
 test('names carry no notes and keywords are not message names', () => {
   assert.equal(normalizeName('PasswordMessage (authentication request not seen)'), 'passwordmessage');
   assert.equal(normalizeName('TLS ClientHello (direct TLS)'), 'tlsclienthello');
-  for (const k of ['and', 'or', 'not', 'client', 'server', 'pgscope', 'queries', 'errors', 'conn']) assert.equal(KNOWN_NAMES.has(k), false, k);
+  for (const k of ['and', 'or', 'not', 'client', 'server', 'pgscope', 'queries', 'errors', 'conn', 'sql', 'contains']) assert.equal(KNOWN_NAMES.has(k), false, k);
   for (const n of ['Query', 'AuthenticationSASL', 'SASLInitialResponse', 'GSSResponse', 'SSLResponse', 'XLogData', 'HotStandbyFeedback', 'StreamPrepare', 'CancelRequest']) assert.ok(KNOWN_NAMES.has(normalizeName(n)), n);
 });

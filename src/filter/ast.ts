@@ -1,7 +1,7 @@
 /** Who sent a message: the client, the server, or pgscope itself (labels "script -> …"). */
 export type Sender = 'client' | 'server' | 'pgscope';
 
-/** A parsed --filter expression. */
+/** A parsed filter expression. */
 export type FilterNode =
   | { k: 'or'; items: FilterNode[]; comma: boolean }
   | { k: 'and'; items: FilterNode[] }
@@ -12,7 +12,11 @@ export type FilterNode =
   /** Connections lo..hi, inclusive. */
   | { k: 'conn'; lo: number; hi: number }
   | { k: 'queries' }
-  | { k: 'errors' };
+  | { k: 'errors' }
+  /** `sql ~ "…"` (flags '') or `sql ~* "…"` (flags 'i'): `re` is `pattern` compiled once, at parse time. */
+  | { k: 'sql'; op: '~' | '~*'; pattern: string; flags: '' | 'i'; re: RegExp }
+  /** `sql contains "…"`: a case-sensitive substring. */
+  | { k: 'sql'; op: 'contains'; pattern: string };
 
 /** Binding strength: or < and < not < comma list < a single term. */
 function strength(n: FilterNode): number {
@@ -37,6 +41,14 @@ export function printNode(n: FilterNode, context = 0): string {
   return strength(n) < context ? `(${s})` : s;
 }
 
+/**
+ * A string literal as the lexer reads it: in double quotes, `\"` for a double quote, every
+ * other backslash as is. (A parsed string never ends in a backslash: `\"` would have been a quote.)
+ */
+function quote(s: string): string {
+  return `"${s.replace(/"/g, '\\"')}"`;
+}
+
 function printBare(n: FilterNode): string {
   switch (n.k) {
     case 'or':
@@ -54,5 +66,7 @@ function printBare(n: FilterNode): string {
     case 'queries':
     case 'errors':
       return n.k;
+    case 'sql':
+      return `sql ${n.op} ${quote(n.pattern)}`;
   }
 }

@@ -1,11 +1,11 @@
-import { backendDecoders } from '../../protocol/backend/index.js';
-import { frontendDecoders, startupDecoders } from '../../protocol/frontend/index.js';
-import { gssResponse } from '../../protocol/frontend/gss-response.js';
-import { passwordMessage } from '../../protocol/frontend/password-message.js';
-import { saslInitialResponse } from '../../protocol/frontend/sasl-initial-response.js';
-import { saslResponse } from '../../protocol/frontend/sasl-response.js';
-import { tlsRecordDecoder } from '../../protocol/frontend/tls-client-hello.js';
-import { pgoutputDecoders } from '../../protocol/replication/pgoutput/index.js';
+import { backendDecoders } from '../protocol/backend/index.js';
+import { frontendDecoders, startupDecoders } from '../protocol/frontend/index.js';
+import { gssResponse } from '../protocol/frontend/gss-response.js';
+import { passwordMessage } from '../protocol/frontend/password-message.js';
+import { saslInitialResponse } from '../protocol/frontend/sasl-initial-response.js';
+import { saslResponse } from '../protocol/frontend/sasl-response.js';
+import { tlsRecordDecoder } from '../protocol/frontend/tls-client-hello.js';
+import { pgoutputDecoders } from '../protocol/replication/pgoutput/index.js';
 
 /**
  * Names the codec gives messages (DecodedMessage.name) or nested payloads (`sub`) that are

@@ -1,35 +1,15 @@
+import { parseAsRead } from '../../protocol/frontend/parse.js';
+import { queryText } from '../../protocol/frontend/query.js';
 import type { Label, ProxyEvent } from '../../session/events.js';
-import type { FilterNode, Sender } from './ast.js';
-import { normalizeName } from './message-names.js';
-
-/**
- * Three-valued truth: a term that does not apply to an event (a message name asked of a
- * status line) is UNKNOWN, and an expression that ends UNKNOWN lets the event through.
- * So `conn=3` hides other connections' status lines but `server and not DataRow` keeps them.
- */
-export const F = 0;
-export const T = 1;
-export const U = 2;
-export type Truth = typeof F | typeof T | typeof U;
-
-/** What the terms of an expression can ask of one event. */
-export interface Facts {
-  conn: number | null;
-  sender: Sender | null;
-  /** The message's normalized name, or null when names do not apply. */
-  name: string | null;
-  /** Normalized nested names (DecodedMessage.sub). */
-  sub: readonly string[];
-  /** Whether names apply at all: false for non-message events (every name term is unknown). */
-  named: boolean;
-  query: Truth;
-  error: Truth;
-}
+import { normalizeName, T, F, U, type Facts, type Sender } from '../../filter/index.js';
 
 /** Client requests that start a statement or call, and the server messages that end one. */
 const QUERY_REQUESTS = new Set(['query', 'parse', 'bind', 'execute', 'functioncall']);
 const QUERY_RESULTS = new Set(['commandcomplete', 'errorresponse', 'emptyqueryresponse', 'portalsuspended', 'functioncallresponse']);
 const ERROR_RESPONSE = 'errorresponse';
+/** The client messages that carry SQL (normalized names). */
+const QUERY = 'query';
+const PARSE = 'parse';
 
 const NO_SUB: readonly string[] = [];
 
@@ -57,6 +37,7 @@ export function factsOf(ev: ProxyEvent, f: Facts): Facts {
   f.named = false;
   f.query = U;
   f.error = U;
+  f.sql = null;
   switch (ev.kind) {
     case 'codec': {
       f.sender = senderOf(ev.label);
@@ -69,6 +50,14 @@ export function factsOf(ev: ProxyEvent, f: Facts): Facts {
         const backend = m.frame.direction === 'backend';
         f.query = (backend ? QUERY_RESULTS : QUERY_REQUESTS).has(f.name) ? T : F;
         f.error = f.name === ERROR_RESPONSE || m.error !== undefined ? T : F;
+        // The SQL a request runs: on the event when the conversation follows statements
+        // (Bind, Describe and Execute too), else what a Query or Parse carries (a huge one
+        // not kept whole: none).
+        if (c.sql !== undefined) f.sql = c.sql;
+        else if (!backend) {
+          if (f.name === QUERY) f.sql = queryText(m) ?? null;
+          else if (f.name === PARSE) f.sql = parseAsRead(m).query ?? null;
+        }
       } else if (c.kind === 'error') {
         f.name = norm(c.error.messageName);
         f.query = F;
@@ -95,6 +84,7 @@ export function factsOf(ev: ProxyEvent, f: Facts): Facts {
     case 'statement':
       f.query = T;
       f.error = ev.record.error ? T : F;
+      f.sql = ev.record.sql;
       return f;
     case 'connection':
     case 'security':
@@ -106,44 +96,5 @@ export function factsOf(ev: ProxyEvent, f: Facts): Facts {
       return f;
     default:
       return f;
-  }
-}
-
-/** Evaluate `n` against the facts of one event. */
-export function evaluate(n: FilterNode, f: Facts): Truth {
-  switch (n.k) {
-    case 'or': {
-      let r: Truth = F;
-      for (const i of n.items) {
-        const v = evaluate(i, f);
-        if (v === T) return T;
-        if (v === U) r = U;
-      }
-      return r;
-    }
-    case 'and': {
-      let r: Truth = T;
-      for (const i of n.items) {
-        const v = evaluate(i, f);
-        if (v === F) return F;
-        if (v === U) r = U;
-      }
-      return r;
-    }
-    case 'not': {
-      const v = evaluate(n.item, f);
-      return v === U ? U : v === T ? F : T;
-    }
-    case 'name':
-      if (!f.named) return U;
-      return f.name === n.key || f.sub.includes(n.key) ? T : F;
-    case 'sender':
-      return f.sender === null ? U : f.sender === n.who ? T : F;
-    case 'conn':
-      return f.conn === null ? U : f.conn >= n.lo && f.conn <= n.hi ? T : F;
-    case 'queries':
-      return f.query;
-    case 'errors':
-      return f.error;
   }
 }

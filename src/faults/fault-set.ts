@@ -1,0 +1,264 @@
+import { errorResponse } from '../protocol/backend/error-response.js';
+import { decoderFor, tryFields } from '../protocol/registry.js';
+import type { Direction } from '../protocol/types.js';
+import { evaluate, F, normalizeName, T, U, type Facts, type FilterNode, type Truth } from '../filter/index.js';
+import type { MessageDecision, MessageHook, MessageView } from '../session/message-hook.js';
+import { actionApplies, decisionFor, messageFacts, type Injected } from './actions.js';
+import { parseFaultRule, printRule, type FaultRule } from './rule.js';
+
+/** A rule as listed: its id, text, whether it is on, and how often it matched and fired. */
+export interface FaultInfo {
+  id: number;
+  /** The rule as given. */
+  rule: string;
+  /** The rule in canonical form. */
+  canonical: string;
+  enabled: boolean;
+  /** Messages (or, for refuse, connections) its condition held for. */
+  matches: number;
+  /** Times it acted (the matches its limits let through). */
+  hits: number;
+}
+
+interface RuleState {
+  readonly id: number;
+  readonly rule: FaultRule;
+  readonly canonical: string;
+  enabled: boolean;
+  matches: number;
+  hits: number;
+  /** Per limit, how many matches reached it. */
+  readonly seen: number[];
+}
+
+/**
+ * The fault rules in force (--fault, startProxy's addFault), as the sessions' message hook:
+ * for each message a rule could apply to, the first enabled rule whose condition holds and
+ * whose limits let the match through decides what happens to it (actions.ts). Rules can be
+ * added, removed and switched while connections run; counts are kept per rule.
+ *
+ * An injected error makes the server fail the request itself (actions.ts): the server's
+ * answer, recognised by the nonce it quotes, is then replaced by the rule's error, so that
+ * client and server agree on what happened.
+ */
+export class FaultSet implements MessageHook {
+  private readonly rules: RuleState[] = [];
+  private nextId = 1;
+  /** wants(), per direction and type byte, while the rules do not change. */
+  private wanted = new Map<string, boolean>();
+  /** Injected errors whose server answer is still to come, per connection. */
+  private readonly injected = new Map<number, Map<string, Injected>>();
+  private pending = 0;
+  /** One Facts object, reused for every message. */
+  private readonly facts: Facts = { conn: null, sender: null, name: null, sub: [], named: false, query: U, error: U, sql: null };
+
+  constructor(
+    rules: readonly string[] = [],
+    private readonly random: () => number = Math.random,
+  ) {
+    for (const r of rules) this.add(r);
+  }
+
+  /** Parse and add a rule (FaultRuleError if it is not one); returns its id. */
+  add(text: string): number {
+    const rule = parseFaultRule(text);
+    const id = this.nextId++;
+    this.rules.push({ id, rule, canonical: printRule(rule), enabled: true, matches: 0, hits: 0, seen: rule.limits.map(() => 0) });
+    this.wanted.clear();
+    return id;
+  }
+
+  /** Remove a rule; false if there is none with this id. */
+  remove(id: number): boolean {
+    const i = this.rules.findIndex((r) => r.id === id);
+    if (i < 0) return false;
+    this.rules.splice(i, 1);
+    this.wanted.clear();
+    return true;
+  }
+
+  /** Switch a rule off or on (its counts are kept); false if there is none with this id. */
+  setEnabled(id: number, enabled: boolean): boolean {
+    const r = this.rules.find((x) => x.id === id);
+    if (!r) return false;
+    r.enabled = enabled;
+    this.wanted.clear();
+    return true;
+  }
+
+  clear(): void {
+    this.rules.length = 0;
+    this.wanted.clear();
+  }
+
+  list(): FaultInfo[] {
+    return this.rules.map((r) => ({ id: r.id, rule: r.rule.source, canonical: r.canonical, enabled: r.enabled, matches: r.matches, hits: r.hits }));
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  // --- the message hook ---------------------------------------------------------------
+
+  wants(direction: Direction, type: string | null): boolean {
+    if (this.pending > 0 && direction === 'backend' && type === 'E') return true;
+    const key = `${direction}${type ?? ''}`;
+    let w = this.wanted.get(key);
+    if (w === undefined) {
+      const name = type === null ? 'StartupMessage' : type === 'p' ? null : (decoderFor(direction, type)?.name ?? null);
+      w = this.rules.some((r) => r.enabled && actionApplies(r.rule.action, direction, type) && (r.rule.when === null || mayMatch(r.rule.when, direction, name) !== F));
+      this.wanted.set(key, w);
+    }
+    return w;
+  }
+
+  decide(view: MessageView): MessageDecision | null {
+    const m = view.message;
+    if (view.direction === 'backend' && m.frame.type === 'E' && this.pending > 0) {
+      const replaced = this.answerToInjected(view);
+      if (replaced) return replaced;
+    }
+    const type = m.frame.kind === 'startup' ? null : m.frame.type;
+    const facts = messageFacts(m, view.direction, view.conn, view.sql, this.facts);
+    for (const r of this.rules) {
+      if (!r.enabled || !actionApplies(r.rule.action, view.direction, type)) continue;
+      if (r.rule.when !== null && evaluate(r.rule.when, facts) !== T) continue;
+      if (!this.fires(r)) continue;
+      const note = `fault rule ${r.id} (${r.canonical})`;
+      const d = decisionFor(r.rule.action, view, note, this.random);
+      if (d.injected) this.remember(view.conn, d.injected);
+      return d.decision;
+    }
+    return null;
+  }
+
+  connected(conn: number): MessageDecision | null {
+    const facts = this.facts;
+    facts.conn = conn;
+    facts.sender = null;
+    facts.name = null;
+    facts.sub = [];
+    facts.named = false;
+    facts.query = U;
+    facts.error = U;
+    facts.sql = null;
+    for (const r of this.rules) {
+      if (!r.enabled || r.rule.action.k !== 'refuse') continue;
+      if (r.rule.when !== null && evaluate(r.rule.when, facts) !== T) continue;
+      if (!this.fires(r)) continue;
+      return { close: 'reset', note: `fault rule ${r.id} (${r.canonical})` };
+    }
+    return null;
+  }
+
+  ended(conn: number): void {
+    const mine = this.injected.get(conn);
+    if (mine) {
+      this.pending -= mine.size;
+      this.injected.delete(conn);
+    }
+  }
+
+  /** A match: whether the rule's limits, in order, let it through (counted either way). */
+  private fires(r: RuleState): boolean {
+    r.matches++;
+    const limits = r.rule.limits;
+    for (let i = 0; i < limits.length; i++) {
+      const l = limits[i]!;
+      const seen = ++r.seen[i]!;
+      switch (l.k) {
+        case 'once':
+          if (seen > 1) return false;
+          break;
+        case 'times':
+          if (seen > l.n) return false;
+          break;
+        case 'after':
+          if (seen <= l.n) return false;
+          break;
+        case 'every':
+          if (seen % l.n !== 0) return false;
+          break;
+        case 'probability':
+          if (!(this.random() < l.p)) return false;
+          break;
+      }
+    }
+    r.hits++;
+    return true;
+  }
+
+  private remember(conn: number, inj: Injected): void {
+    let mine = this.injected.get(conn);
+    if (!mine) {
+      mine = new Map();
+      this.injected.set(conn, mine);
+    }
+    mine.set(inj.nonce, inj);
+    this.pending++;
+  }
+
+  /** The server's ErrorResponse to a request pgscope made fail: the rule's error in its place. */
+  private answerToInjected(view: MessageView): MessageDecision | null {
+    const mine = this.injected.get(view.conn);
+    if (!mine || mine.size === 0) return null;
+    const f = tryFields(errorResponse, view.message);
+    const text = f?.fields.find((x) => x.type === 'M')?.value ?? '';
+    for (const [nonce, inj] of mine) {
+      if (!text.includes(nonce)) continue;
+      mine.delete(nonce);
+      this.pending--;
+      return { forward: [inj.error], note: `${inj.note}: the server failed the request pgscope replaced; the client gets the rule's error` };
+    }
+    return null;
+  }
+}
+
+/**
+ * Whether a condition can hold for messages of this sender and name (null: not known from
+ * the type byte): everything else it asks (connection, SQL, queries, errors) is unknown, so
+ * the answer is F only when the condition is false whatever they are.
+ */
+function mayMatch(n: FilterNode, direction: Direction, name: string | null): Truth {
+  const f: Facts = {
+    conn: null,
+    sender: direction === 'frontend' ? 'client' : 'server',
+    name: null,
+    sub: [],
+    named: false,
+    query: U,
+    error: U,
+    sql: null,
+  };
+  if (n.k === 'name' && name !== null) {
+    // A name term is the only one the type byte can settle (sub-messages aside: CopyData).
+    return normalizeName(name) === n.key ? T : name === 'CopyData' ? U : F;
+  }
+  switch (n.k) {
+    case 'or': {
+      let r: Truth = F;
+      for (const i of n.items) {
+        const v = mayMatch(i, direction, name);
+        if (v === T) return T;
+        if (v === U) r = U;
+      }
+      return r;
+    }
+    case 'and': {
+      let r: Truth = T;
+      for (const i of n.items) {
+        const v = mayMatch(i, direction, name);
+        if (v === F) return F;
+        if (v === U) r = U;
+      }
+      return r;
+    }
+    case 'not': {
+      const v = mayMatch(n.item, direction, name);
+      return v === U ? U : v === T ? F : T;
+    }
+    default:
+      return evaluate(n, f);
+  }
+}
