@@ -79,7 +79,7 @@ Fault rules (--fault, repeatable): ACTION [when CONDITION] [LIMIT…]; the condi
            reset (abrupt close), close (quiet close), stall (hold the message and all after it),
            chunk N (N-byte writes), bandwidth 64KB/s, notice "text", refuse (new connections reset)
   Limits (in the order written): once, times N, after N (skip N matches), every N, probability P
-  --fault 'error 40001 when sql ~ "^\s*update" once'
+  --fault 'error 40001 when sql ~ "^\\s*update" once'
   --fault 'fatal 57P01 when sql contains "boom-marker"'
   --fault 'error 53300 "sorry, too many clients already" when StartupMessage probability 0.5'
   --fault 'reset when server and DataRow after 1000'

@@ -6,6 +6,9 @@ import type { MessageDecision, MessageHook, MessageView } from '../session/messa
 import { actionApplies, decisionFor, messageFacts, type Injected } from './actions.js';
 import { parseFaultRule, printRule, type FaultRule } from './rule.js';
 
+/** What can be done to a message known from its header alone (over 1 MiB: it streams). */
+const HEADER_ACTIONS: ReadonlySet<string> = new Set(['delay', 'bandwidth', 'stall', 'reset', 'close']);
+
 /** A rule as listed: its id, text, whether it is on, and how often it matched and fired. */
 export interface FaultInfo {
   id: number;
@@ -121,8 +124,11 @@ export class FaultSet implements MessageHook {
     }
     const type = m.frame.kind === 'startup' ? null : m.frame.type;
     const facts = messageFacts(m, view.direction, view.conn, view.sql, this.facts);
+    // A message too long to hold is decided from its header: it can be held or end the connection, not rewritten.
+    const headerOnly = view.bytes === null;
     for (const r of this.rules) {
       if (!r.enabled || !actionApplies(r.rule.action, view.direction, type)) continue;
+      if (headerOnly && !HEADER_ACTIONS.has(r.rule.action.k)) continue;
       if (r.rule.when !== null && evaluate(r.rule.when, facts) !== T) continue;
       if (!this.fires(r)) continue;
       const note = `fault rule ${r.id} (${r.canonical})`;

@@ -1,5 +1,5 @@
 import { backendKeyData } from '../protocol/backend/backend-key-data.js';
-import { tryFields } from '../protocol/registry.js';
+import { decoderFor, tryFields } from '../protocol/registry.js';
 import { encodeErrorResponse } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
@@ -47,8 +47,62 @@ export class Forwarding {
     this.hook = core.settings.hook ?? null;
   }
 
+  /**
+   * What pgscope says to the client (a hook's reply; a close after it) while the server's
+   * stream is in the middle of a message: held until that message is whole, so that it
+   * never lands inside one.
+   */
+  private readonly toClientAtBoundary: Queued[] = [];
+
   /** Bytes from one side, in the forwarding phase. */
   data(direction: Direction, bytes: Buffer): void {
+    if (direction === 'backend' && this.toClientAtBoundary.length > 0) {
+      this.dataUpToBoundary(bytes);
+      return;
+    }
+    this.route(direction, bytes);
+  }
+
+  /** The server's bytes while replies wait for a message boundary: up to it, the replies, then the rest. */
+  private dataUpToBoundary(bytes: Buffer): void {
+    const core = this.core;
+    const framer = core.conv.backend;
+    let rest = bytes;
+    while (rest.length > 0 && this.toClientAtBoundary.length > 0 && core.phase !== 'closed') {
+      const p = framer.partial;
+      if (p === null) break;
+      // The header's five bytes first (its length says where the message ends), then the rest of it.
+      const need = p.size === null ? 5 - p.seen : p.offset + p.size - framer.offset;
+      const take = Math.min(Math.max(need, 1), rest.length);
+      this.route('backend', rest.subarray(0, take));
+      rest = rest.subarray(take);
+    }
+    if (framer.idle) this.releaseAtBoundary();
+    if (rest.length > 0 && core.phase !== 'closed') this.data('backend', rest);
+  }
+
+  private releaseAtBoundary(): void {
+    const held = this.toClientAtBoundary.splice(0);
+    for (const q of held) {
+      if (q.kind === 'send') this.replyToClient(q.bytes);
+      else this.emit('backend', q);
+    }
+  }
+
+  /** pgscope's own message to the client, in order with the server's, decoded and logged as pgscope's. */
+  private replyToClient(bytes: Buffer): void {
+    const core = this.core;
+    if (this.toClientAtBoundary.length > 0 || !core.conv.backend.idle) {
+      this.toClientAtBoundary.push({ kind: 'send', to: 'send-client', bytes, forwarded: false });
+      return;
+    }
+    const offset = core.conv.backend.offset;
+    for (const ev of core.conv.push('backend', bytes)) core.codec('script -> client', ev);
+    this.emit('backend', { kind: 'send', to: 'send-client', bytes, forwarded: false });
+    core.wire('script -> client', 'backend', offset, bytes);
+  }
+
+  private route(direction: Direction, bytes: Buffer): void {
     const way = this.ways[direction];
     if (this.hook && !way.transparent) {
       const scan = chunkWanted(bytes, this.core.conv.framer(direction), this.hook, direction);
@@ -137,6 +191,12 @@ export class Forwarding {
         // Too long to hold: decided from its header alone, then streamed.
         const view = { conn: core.id, direction, message: headerOnly(ev), bytes: null, sql: null };
         const d = ev.type !== null && this.hook!.wants(direction, ev.type) ? this.hook!.decide(view) : null;
+        if (d?.delayMs !== undefined && !d.close) {
+          // Held from its first byte on (the stream that follows queues behind the delay).
+          flushRun();
+          if (d.note) core.status('info', `${d.note}: ${describeDecision(view.message, d)}`);
+          this.emit(direction, { kind: 'delay', ms: d.delayMs });
+        }
         if (d?.close) {
           flushRun();
           if (d.note) core.status('info', `${d.note}: closing the connection at a ${ev.type === null ? 'startup packet' : JSON.stringify(ev.type)} message of ${ev.size} bytes`);
@@ -226,11 +286,16 @@ export class Forwarding {
     if (d.reply && d.reply.length > 0) {
       // An answer to the sender: part of the client's conversation when the client is the sender.
       for (const b of d.reply) {
-        if (direction === 'frontend') core.reply(b);
+        if (direction === 'frontend') this.replyToClient(b);
         else core.act({ type: 'send-server', bytes: b, forwarded: false });
       }
     }
-    if (d.close) this.emit(direction, { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' });
+    if (d.close) {
+      const close: Queued = { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' };
+      // After what waits for the server's message boundary, if anything does.
+      if (this.toClientAtBoundary.length > 0) this.toClientAtBoundary.push(close);
+      else this.emit(direction, close);
+    }
   }
 
   /** Send now, or queue behind a delay in this direction. */
@@ -311,9 +376,11 @@ export function isFatal(m: DecodedMessage): boolean {
 
 /** A message-start event as a DecodedMessage with no fields (for a hook deciding from the header). */
 function headerOnly(ev: Extract<CodecEvent, { kind: 'message-start' }>): DecodedMessage {
+  // Named as its codec names it ('p' aside: which of four it is depends on the context).
+  const named = ev.type === null || ev.type === 'p' ? undefined : decoderFor(ev.direction, ev.type)?.name;
   return {
     frame: { direction: ev.direction, kind: ev.type === null ? 'startup' : 'message', offset: ev.offset, type: ev.type, length: ev.length, size: ev.size, bytes: Buffer.alloc(0), complete: false },
-    name: ev.type === null ? 'startup packet' : `a ${JSON.stringify(ev.type)} message`,
+    name: named ?? (ev.type === null ? 'startup packet' : `a ${JSON.stringify(ev.type)} message`),
     sub: [],
     spans: [],
   };

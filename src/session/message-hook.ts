@@ -7,8 +7,8 @@ import type { DecodedMessage, Direction } from '../protocol/types.js';
  *
  * When the session asks: in the forwarding phase, for every message of a type the hook
  * `wants`, once the message is whole and decoded (a message longer than the decoding limit,
- * 1 MiB, is asked about from its header alone: `bytes` null, and only `close` is honoured;
- * the rest of it streams through). Messages of other types, and every message when no hook
+ * 1 MiB, is asked about from its header alone: `bytes` null, and only `close` and `delayMs`
+ * are honoured; then it streams through). Messages of other types, and every message when no hook
  * is installed, pass as they came, written before they are decoded.
  *
  * Order is kept: what a decision sends in a direction goes out after everything decided
