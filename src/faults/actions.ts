@@ -14,6 +14,8 @@ export interface Injected {
   nonce: string;
   error: Buffer;
   note: string;
+  /** A CopyFail: the server ignores the rest of the COPY's data until it answers. */
+  copy: boolean;
 }
 
 /**
@@ -45,9 +47,12 @@ export function actionApplies(a: FaultAction, direction: Direction, type: string
       return true;
     case 'chunk':
     case 'bandwidth':
-    case 'notice':
       // The StartupMessage is answered or held, never rewritten.
       return type !== null;
+    case 'notice':
+      // Not during authentication: a client waiting for an authentication request refuses a
+      // NoticeResponse there (libpq: "expected authentication request from server").
+      return type !== null && type !== 'p' && !(direction === 'backend' && type === 'R');
   }
 }
 
@@ -78,7 +83,7 @@ function errorBytes(severity: 'ERROR' | 'FATAL', code: string, message: string |
 }
 
 /** What a rule's action does to one message: the decision, and an injected error to watch for. */
-export function decisionFor(a: FaultAction, view: MessageView, note: string, random: () => number): { decision: MessageDecision; injected?: Injected } {
+export function decisionFor(a: FaultAction, view: MessageView, note: string, random: () => number, debt: { frontend: number; backend: number }): { decision: MessageDecision; injected?: Injected } {
   const m = view.message;
   const type = m.frame.kind === 'startup' ? null : m.frame.type;
   const own = view.bytes;
@@ -93,7 +98,7 @@ export function decisionFor(a: FaultAction, view: MessageView, note: string, ran
           : FAILS_BEFORE.has(type!) && own !== null
             ? [parse.encode({ statement: nonce, query: nonce, parameterTypes: [] }), own]
             : [parse.encode({ statement: nonce, query: nonce, parameterTypes: [] })];
-      return { decision: { forward: failing, note }, injected: { nonce, error: errorBytes('ERROR', a.code, a.message, note), note } };
+      return { decision: { forward: failing, note }, injected: { nonce, error: errorBytes('ERROR', a.code, a.message, note), note, copy: FAILS_AS_COPY_FAIL.has(type!) } };
     }
     case 'fatal': {
       const fatal = errorBytes('FATAL', a.code, a.message, note);
@@ -111,8 +116,14 @@ export function decisionFor(a: FaultAction, view: MessageView, note: string, ran
       return { decision: { delayMs: Infinity, note } };
     case 'chunk':
       return { decision: { pieces: a.bytes, note } };
-    case 'bandwidth':
-      return { decision: { delayMs: Math.ceil((m.frame.size / a.bytesPerSecond) * 1000), note } };
+    case 'bandwidth': {
+      // Timers wait whole milliseconds: what a small message owes is carried over to the
+      // next, so that many of them take as long as their bytes at the rate.
+      const owed = debt[view.direction] + (m.frame.size / a.bytesPerSecond) * 1000;
+      const wait = Math.floor(owed);
+      debt[view.direction] = owed - wait;
+      return { decision: { delayMs: wait, note } };
+    }
     case 'notice': {
       const notice = encodeErrorResponse({ severity: 'NOTICE', code: '00000', message: a.text, detail: `Injected by pgscope: ${note}.` }, 'N');
       if (view.direction === 'backend' && own !== null) return { decision: { forward: [notice, own], note } };

@@ -8,6 +8,13 @@ import { parseFaultRule, printRule, type FaultRule } from './rule.js';
 
 /** What can be done to a message known from its header alone (over 1 MiB: it streams). */
 const HEADER_ACTIONS: ReadonlySet<string> = new Set(['delay', 'bandwidth', 'stall', 'reset', 'close']);
+/** What can be done to the StartupMessage (before the server is contacted). */
+const STARTUP_ACTIONS: ReadonlySet<string> = new Set(['error', 'fatal', 'delay', 'stall', 'reset', 'close']);
+/** Messages of one statement of the extended protocol. */
+const EXTENDED: ReadonlySet<string> = new Set(['P', 'B', 'D', 'E']);
+const COPY_FROM_CLIENT: ReadonlySet<string> = new Set(['d', 'c', 'f']);
+/** Client messages that run SQL (MessageView.sql): `sql ~ …` is false for every other message. */
+const RUN_SQL: ReadonlySet<string> = new Set(['Q', 'P', 'B', 'D', 'E']);
 
 /** A rule as listed: its id, text, whether it is on, and how often it matched and fired. */
 export interface FaultInfo {
@@ -22,6 +29,21 @@ export interface FaultInfo {
   /** Times it acted (the matches its limits let through). */
   hits: number;
 }
+
+/** What the rules keep per connection. */
+interface ConnState {
+  /** Injected errors whose server answer is still to come, by nonce (at most MAX_PENDING). */
+  readonly injected: Map<string, Injected>;
+  /** Rules that matched a Parse, Bind or Describe whose Execute is still to come: the same statement, one match. */
+  readonly open: Set<number>;
+  /** A CopyFail was injected and the COPY is not over: the server ignores the rest of its data. */
+  copyFailing: boolean;
+  /** bandwidth: milliseconds owed but not yet waited, per direction (timers are whole milliseconds). */
+  readonly debt: { frontend: number; backend: number };
+}
+
+/** Unanswered injected errors kept per connection (a server that discards them never answers). */
+const MAX_PENDING = 16;
 
 interface RuleState {
   readonly id: number;
@@ -49,8 +71,8 @@ export class FaultSet implements MessageHook {
   private nextId = 1;
   /** wants(), per direction and type byte, while the rules do not change. */
   private wanted = new Map<string, boolean>();
-  /** Injected errors whose server answer is still to come, per connection. */
-  private readonly injected = new Map<number, Map<string, Injected>>();
+  private readonly conns = new Map<number, ConnState>();
+  /** Injected errors awaiting their answer, over all connections (while any do, server ErrorResponses are looked at). */
   private pending = 0;
   /** One Facts object, reused for every message. */
   private readonly facts: Facts = { conn: null, sender: null, name: null, sub: [], named: false, query: U, error: U, sql: null };
@@ -104,13 +126,15 @@ export class FaultSet implements MessageHook {
 
   // --- the message hook ---------------------------------------------------------------
 
-  wants(direction: Direction, type: string | null): boolean {
+  wants(direction: Direction, type: string): boolean {
     if (this.pending > 0 && direction === 'backend' && type === 'E') return true;
-    const key = `${direction}${type ?? ''}`;
+    const key = `${direction}${type}`;
     let w = this.wanted.get(key);
     if (w === undefined) {
-      const name = type === null ? 'StartupMessage' : type === 'p' ? null : (decoderFor(direction, type)?.name ?? null);
-      w = this.rules.some((r) => r.enabled && actionApplies(r.rule.action, direction, type) && (r.rule.when === null || mayMatch(r.rule.when, direction, name) !== F));
+      const name = type === 'p' ? null : (decoderFor(direction, type)?.name ?? null);
+      w = this.rules.some((r) => r.enabled && actionApplies(r.rule.action, direction, type) && (r.rule.when === null || mayMatch(r.rule.when, direction, type, name) !== F));
+      // Sync and Query end a statement that a rule matched at its Parse, Bind or Describe.
+      if (!w && direction === 'frontend' && (type === 'S' || type === 'Q')) w = this.rules.some((r) => r.enabled);
       this.wanted.set(key, w);
     }
     return w;
@@ -118,25 +142,63 @@ export class FaultSet implements MessageHook {
 
   decide(view: MessageView): MessageDecision | null {
     const m = view.message;
-    if (view.direction === 'backend' && m.frame.type === 'E' && this.pending > 0) {
-      const replaced = this.answerToInjected(view);
+    const type = m.frame.type;
+    const conn = this.conns.get(view.conn);
+    if (view.direction === 'backend' && type === 'E' && conn !== undefined && conn.injected.size > 0) {
+      const replaced = this.answerToInjected(conn, view);
       if (replaced) return replaced;
     }
-    const type = m.frame.kind === 'startup' ? null : m.frame.type;
+    if (type === null) return null;
     const facts = messageFacts(m, view.direction, view.conn, view.sql, this.facts);
     // A message too long to hold is decided from its header: it can be held or end the connection, not rewritten.
     const headerOnly = view.bytes === null;
+    const extended = view.direction === 'frontend' && EXTENDED.has(type);
+    if (view.direction === 'frontend' && (type === 'S' || type === 'Q')) conn?.open.clear();
     for (const r of this.rules) {
       if (!r.enabled || !actionApplies(r.rule.action, view.direction, type)) continue;
       if (headerOnly && !HEADER_ACTIONS.has(r.rule.action.k)) continue;
       if (r.rule.when !== null && evaluate(r.rule.when, facts) !== T) continue;
+      if (extended && this.sameStatement(view.conn, r.id, type)) continue;
+      if (r.rule.action.k === 'error' && COPY_FROM_CLIENT.has(type) && conn?.copyFailing) continue;
       if (!this.fires(r)) continue;
       const note = `fault rule ${r.id} (${r.canonical})`;
-      const d = decisionFor(r.rule.action, view, note, this.random);
+      const d = decisionFor(r.rule.action, view, note, this.random, this.state(view.conn).debt);
       if (d.injected) this.remember(view.conn, d.injected);
       return d.decision;
     }
     return null;
+  }
+
+  /** The StartupMessage: only rules whose condition names it act on it. */
+  startup(view: MessageView): MessageDecision | null {
+    const facts = messageFacts(view.message, 'frontend', view.conn, null, this.facts);
+    for (const r of this.rules) {
+      if (!r.enabled || r.rule.when === null || !STARTUP_ACTIONS.has(r.rule.action.k) || !namesStartup(r.rule.when)) continue;
+      if (evaluate(r.rule.when, facts) !== T || !this.fires(r)) continue;
+      return decisionFor(r.rule.action, view, `fault rule ${r.id} (${r.canonical})`, this.random, this.state(view.conn).debt).decision;
+    }
+    return null;
+  }
+
+  /**
+   * One statement of the extended protocol is several messages (Parse, Bind, Describe,
+   * Execute) that all run its SQL: a rule matches it once, at the first of them.
+   */
+  private sameStatement(connId: number, rule: number, type: string): boolean {
+    const open = this.state(connId).open;
+    const seen = open.has(rule);
+    if (type === 'E') open.delete(rule);
+    else open.add(rule);
+    return seen;
+  }
+
+  private state(connId: number): ConnState {
+    let c = this.conns.get(connId);
+    if (!c) {
+      c = { injected: new Map(), open: new Set(), copyFailing: false, debt: { frontend: 0, backend: 0 } };
+      this.conns.set(connId, c);
+    }
+    return c;
   }
 
   connected(conn: number): MessageDecision | null {
@@ -158,11 +220,11 @@ export class FaultSet implements MessageHook {
     return null;
   }
 
-  ended(conn: number): void {
-    const mine = this.injected.get(conn);
-    if (mine) {
-      this.pending -= mine.size;
-      this.injected.delete(conn);
+  ended(connId: number): void {
+    const c = this.conns.get(connId);
+    if (c) {
+      this.pending -= c.injected.size;
+      this.conns.delete(connId);
     }
   }
 
@@ -195,25 +257,27 @@ export class FaultSet implements MessageHook {
     return true;
   }
 
-  private remember(conn: number, inj: Injected): void {
-    let mine = this.injected.get(conn);
-    if (!mine) {
-      mine = new Map();
-      this.injected.set(conn, mine);
+  private remember(connId: number, inj: Injected): void {
+    const c = this.state(connId);
+    if (c.injected.size >= MAX_PENDING) {
+      // The oldest was discarded by the server (an earlier error in its pipeline): its answer never comes.
+      const oldest = c.injected.keys().next().value!;
+      c.injected.delete(oldest);
+      this.pending--;
     }
-    mine.set(inj.nonce, inj);
+    c.injected.set(inj.nonce, inj);
+    if (inj.copy) c.copyFailing = true;
     this.pending++;
   }
 
   /** The server's ErrorResponse to a request pgscope made fail: the rule's error in its place. */
-  private answerToInjected(view: MessageView): MessageDecision | null {
-    const mine = this.injected.get(view.conn);
-    if (!mine || mine.size === 0) return null;
+  private answerToInjected(c: ConnState, view: MessageView): MessageDecision | null {
     const f = tryFields(errorResponse, view.message);
     const text = f?.fields.find((x) => x.type === 'M')?.value ?? '';
-    for (const [nonce, inj] of mine) {
+    for (const [nonce, inj] of c.injected) {
       if (!text.includes(nonce)) continue;
-      mine.delete(nonce);
+      c.injected.delete(nonce);
+      if (inj.copy) c.copyFailing = false;
       this.pending--;
       return { forward: [inj.error], note: `${inj.note}: the server failed the request pgscope replaced; the client gets the rule's error` };
     }
@@ -226,7 +290,7 @@ export class FaultSet implements MessageHook {
  * the type byte): everything else it asks (connection, SQL, queries, errors) is unknown, so
  * the answer is F only when the condition is false whatever they are.
  */
-function mayMatch(n: FilterNode, direction: Direction, name: string | null): Truth {
+function mayMatch(n: FilterNode, direction: Direction, type: string, name: string | null): Truth {
   const f: Facts = {
     conn: null,
     sender: direction === 'frontend' ? 'client' : 'server',
@@ -238,14 +302,17 @@ function mayMatch(n: FilterNode, direction: Direction, name: string | null): Tru
     sql: null,
   };
   if (n.k === 'name' && name !== null) {
-    // A name term is the only one the type byte can settle (sub-messages aside: CopyData).
-    return normalizeName(name) === n.key ? T : name === 'CopyData' ? U : F;
+    // The type byte settles a name, but for messages named by their content: CopyData's
+    // replication messages, Authentication's requests (AuthenticationOk, …SASL…).
+    if (normalizeName(name) === n.key) return T;
+    return name === 'CopyData' || (name === 'Authentication' && n.key.startsWith('authentication')) ? U : F;
   }
+  if (n.k === 'sql') return direction === 'frontend' && RUN_SQL.has(type) ? U : F;
   switch (n.k) {
     case 'or': {
       let r: Truth = F;
       for (const i of n.items) {
-        const v = mayMatch(i, direction, name);
+        const v = mayMatch(i, direction, type, name);
         if (v === T) return T;
         if (v === U) r = U;
       }
@@ -254,17 +321,32 @@ function mayMatch(n: FilterNode, direction: Direction, name: string | null): Tru
     case 'and': {
       let r: Truth = T;
       for (const i of n.items) {
-        const v = mayMatch(i, direction, name);
+        const v = mayMatch(i, direction, type, name);
         if (v === F) return F;
         if (v === U) r = U;
       }
       return r;
     }
     case 'not': {
-      const v = mayMatch(n.item, direction, name);
+      const v = mayMatch(n.item, direction, type, name);
       return v === U ? U : v === T ? F : T;
     }
     default:
       return evaluate(n, f);
+  }
+}
+
+/** Whether a condition names the StartupMessage (the only rules that act on it). */
+function namesStartup(n: FilterNode): boolean {
+  switch (n.k) {
+    case 'or':
+    case 'and':
+      return n.items.some(namesStartup);
+    case 'not':
+      return false;
+    case 'name':
+      return n.key === 'startupmessage';
+    default:
+      return false;
   }
 }

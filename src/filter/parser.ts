@@ -51,6 +51,9 @@ export function parseExpressionAt(text: string, start: number, stopWords: readon
   return { node, end: t.pos };
 }
 
+/** Nesting deep enough for any expression a person writes, and far from the stack's limit. */
+const MAX_NESTING = 100;
+
 class Parser {
   /** The one token of lookahead, read when first asked for. */
   private ahead: Token | null = null;
@@ -100,10 +103,17 @@ class Parser {
     return items.length === 1 ? items[0]! : { k: 'and', items };
   }
 
+  /** `not`s in a row: bounded like parentheses (each is a level of recursion). */
+  private nots = 0;
+
   private not(): FilterNode {
-    if (this.isWord(this.peek(), 'not')) {
+    const t = this.peek();
+    if (this.isWord(t, 'not')) {
+      if (++this.nots > MAX_NESTING) throw this.error(t, 'an expression less deeply nested', `At most ${MAX_NESTING} levels of "not" and parentheses`);
       this.next();
-      return { k: 'not', item: this.not() };
+      const item = this.not();
+      this.nots--;
+      return { k: 'not', item };
     }
     return this.list();
   }
@@ -120,6 +130,7 @@ class Parser {
   private term(): FilterNode {
     const t = this.next();
     if (t.kind === '(') {
+      if (this.depth + this.nots >= MAX_NESTING) throw this.error(t, 'an expression less deeply nested', `At most ${MAX_NESTING} levels of "not" and parentheses`);
       this.depth++;
       if (this.peek().kind === ')') throw this.error(this.peek(), TERM, 'Parentheses need an expression inside');
       const inner = this.or();

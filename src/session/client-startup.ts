@@ -38,8 +38,8 @@ export class ClientStartup {
   /** The hook's decision about the StartupMessage, if it wants to make one. */
   private askHook(m: DecodedMessage): MessageDecision | null {
     const hook = this.core.settings.hook;
-    if (!hook || !m.frame.complete || !hook.wants('frontend', null)) return null;
-    return hook.decide({ conn: this.core.id, direction: 'frontend', message: m, bytes: m.frame.bytes, sql: null }) ?? null;
+    if (!hook?.startup || !m.frame.complete) return null;
+    return hook.startup({ conn: this.core.id, direction: 'frontend', message: m, bytes: m.frame.bytes, sql: null }) ?? null;
   }
 
   /** A direct-TLS ClientHello where a startup packet would begin (PostgreSQL 17+). */
@@ -162,7 +162,7 @@ export class ClientStartup {
             if (d.note) core.status('info', `${d.note}: ${describeDecision(m, d)}`);
             core.phase = 'server-connecting';
             this.delayedConnect = () => core.connect(r.host, core.settings.serverConnectPort, r.why);
-            if (d.delayMs !== Infinity) core.act({ type: 'set-timer', name: 'delay:frontend', ms: Math.max(0, d.delayMs) });
+            if (d.delayMs !== Infinity) core.act({ type: 'set-timer', name: 'delay:frontend', ms: Math.min(Math.max(0, d.delayMs), 2 ** 31 - 1) });
             break;
           }
           core.connect(r.host, core.settings.serverConnectPort, r.why);

@@ -14,6 +14,9 @@ const WAY = {
   backend: { send: 'send-client', label: 'server -> client', consumed: 'server -> script', own: 'script -> client', back: 'send-server', backLabel: 'script -> server' },
 } as const;
 
+/** The longest timer Node runs as asked (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What waits behind a delay in one direction, in order. */
 type Queued = { kind: 'send'; to: 'send-server' | 'send-client'; bytes: Buffer; forwarded: boolean } | { kind: 'delay'; ms: number } | { kind: 'close'; how: 'end' | 'reset'; reason: string };
 
@@ -29,6 +32,13 @@ class Way {
   /** Outputs held behind a delay (a timer named delay:<direction> is running while `delayed`). */
   readonly queue: Queued[] = [];
   delayed = false;
+  /** A decision closes the connection: nothing more is forwarded this way. */
+  stopped = false;
+
+  /** Output is waiting here (behind a delay): what is sent now would overtake it. */
+  get busy(): boolean {
+    return this.delayed || this.queue.length > 0;
+  }
 }
 
 /**
@@ -104,6 +114,15 @@ export class Forwarding {
 
   private route(direction: Direction, bytes: Buffer): void {
     const way = this.ways[direction];
+    if (way.stopped) {
+      // A decision ended the connection: nothing more goes this way (the close may still be
+      // waiting for what pgscope says to the client); what arrives is logged as taken.
+      const w = WAY[direction];
+      const offset = this.core.conv.framer(direction).offset;
+      for (const ev of this.core.conv.push(direction, bytes)) this.observe(direction, w.consumed, ev);
+      this.core.wire(w.consumed, direction, offset, bytes);
+      return;
+    }
     if (this.hook && !way.transparent) {
       const scan = chunkWanted(bytes, this.core.conv.framer(direction), this.hook, direction);
       // The fast path still holds when nothing in this chunk is wanted and nothing waits.
@@ -136,7 +155,10 @@ export class Forwarding {
     this.drain(direction);
   }
 
-  /** The server hung up while forwarding: say why to a client that would otherwise see a bare EOF. */
+  /**
+   * The server hung up while forwarding: say why to a client that would otherwise see a bare
+   * EOF, then close, after what the server sent that still waits behind a delay.
+   */
   serverClosed(error: string | undefined): void {
     const core = this.core;
     const last = core.lastServerMessage;
@@ -144,8 +166,11 @@ export class Forwarding {
     // A server that vanishes without a word (killed, network gone) leaves the client with
     // a bare EOF. At a message boundary an ErrorResponse can say what happened.
     if (!core.clientSentTerminate && !saidGoodbye && core.conv.backend.idle && !core.cancelOnly) {
-      core.reply(encodeErrorResponse({ severity: 'FATAL', code: '08006', message: `pgscope: the server ${core.describeTarget()} closed the connection unexpectedly${error ? ` (${error})` : ''}` }));
+      this.replyToClient(encodeErrorResponse({ severity: 'FATAL', code: '08006', message: `pgscope: the server ${core.describeTarget()} closed the connection unexpectedly${error ? ` (${error})` : ''}` }));
     }
+    this.ways.frontend.stopped = true;
+    this.toClientAtBoundary.length = 0;
+    this.closeAfterOutput('backend', { kind: 'close', how: 'end', reason: 'server hung up' });
   }
 
   // --- decisions, message by message -------------------------------------------------
@@ -220,7 +245,9 @@ export class Forwarding {
       const m = ev.message;
       const end = m.frame.offset + m.frame.size;
       const type = m.frame.type;
-      const wanted = type !== null && m.frame.complete && this.hook!.wants(direction, type);
+      // A message whose start went out earlier, as it came, is passed whole (its rest too):
+      // it cannot be decided on any more.
+      const wanted = type !== null && m.frame.complete && m.frame.offset >= rawStart && this.hook!.wants(direction, type);
       if (!wanted) {
         logged.push({ label: w.label, ev });
         done = Math.max(done, Math.min(end, rawEnd));
@@ -291,11 +318,20 @@ export class Forwarding {
       }
     }
     if (d.close) {
-      const close: Queued = { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' };
-      // After what waits for the server's message boundary, if anything does.
-      if (this.toClientAtBoundary.length > 0) this.toClientAtBoundary.push(close);
-      else this.emit(direction, close);
+      this.ways[direction].stopped = true;
+      this.closeAfterOutput(direction, { kind: 'close', how: d.close, reason: d.note ?? 'closed by a hook' });
     }
+  }
+
+  /**
+   * Close once what was decided before has gone out: behind what waits for the server's
+   * message boundary, else behind the client-bound queue (a delay there holds pgscope's own
+   * messages too), else behind this direction's own queue.
+   */
+  private closeAfterOutput(direction: Direction, close: Queued): void {
+    if (this.toClientAtBoundary.length > 0) this.toClientAtBoundary.push(close);
+    else if (this.ways.backend.busy) this.emit('backend', close);
+    else this.emit(direction, close);
   }
 
   /** Send now, or queue behind a delay in this direction. */
@@ -325,7 +361,8 @@ export class Forwarding {
           return;
         }
         way.delayed = true;
-        this.core.act({ type: 'set-timer', name: `delay:${direction}`, ms: Math.max(0, q.ms) });
+        // (A timer longer than 2^31 - 1 ms would fire at once in Node: hold at most that long.)
+        this.core.act({ type: 'set-timer', name: `delay:${direction}`, ms: Math.min(Math.max(0, q.ms), MAX_TIMER_MS) });
         return;
       }
       this.carryOut(q);

@@ -15,15 +15,15 @@ import type { DecodedMessage, Direction } from '../protocol/types.js';
  * before it in that direction, and a delay holds back everything after it too.
  */
 export interface MessageHook {
-  /**
-   * From a message's header alone: is it asked about? (Cheap; called for every message.)
-   * `type` null: the client's StartupMessage, asked about before pgscope connects to the
-   * server (only `reply`, `close`, `delayMs` and an empty `forward` are honoured there:
-   * a refused startup, or a slow one).
-   */
-  wants(direction: Direction, type: string | null): boolean;
+  /** From a message's header alone: is it asked about? (Cheap; called for every message.) */
+  wants(direction: Direction, type: string): boolean;
   /** The decision for one message; null or undefined: pass it as it came. */
   decide(view: MessageView): MessageDecision | null | undefined;
+  /**
+   * The client's StartupMessage, before pgscope connects to the server: only `reply`,
+   * `close`, `delayMs` and an empty `forward` are honoured (a refused startup, a slow one).
+   */
+  startup?(view: MessageView): MessageDecision | null | undefined;
   /** A client connected (before it sent anything): a decision with `close` ends it at once (a refused connection). */
   connected?(conn: number): MessageDecision | null | undefined;
   /** The connection ended: forget what was kept for it. */
@@ -93,8 +93,15 @@ export function combineHooks(hooks: readonly (MessageHook | null | undefined)[])
     wants: (direction, type) => all.some((h) => h.wants(direction, type)),
     decide(view) {
       for (const h of all) {
-        if (!h.wants(view.direction, view.message.frame.kind === 'startup' ? null : view.message.frame.type)) continue;
+        if (!h.wants(view.direction, view.message.frame.type ?? '')) continue;
         const d = h.decide(view);
+        if (d) return d;
+      }
+      return null;
+    },
+    startup(view) {
+      for (const h of all) {
+        const d = h.startup?.(view);
         if (d) return d;
       }
       return null;

@@ -224,8 +224,8 @@ export class Session {
       else core.close('server hung up');
       return;
     }
+    // (It closes, once what waits behind a delay toward the client has gone out.)
     this.forwarding.serverClosed(error);
-    core.close('server hung up');
   }
 
   private timer(name: TimerName): void {

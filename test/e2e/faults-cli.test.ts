@@ -160,8 +160,9 @@ describe('the six rules of the issue, verbatim, through the CLI', () => {
     const ms = Date.now() - t0;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, want.stdout);
-    // StartupMessage, five Queries, Terminate: at least 6 × 50 ms before the last answer.
-    assert.ok(ms >= 280, `took ${ms} ms`);
+    // Five Queries (the StartupMessage is acted on only by rules that name it), then
+    // Terminate: at least 5 × 50 ms before the last answer.
+    assert.ok(ms >= 240, `took ${ms} ms`);
     await delayClient.stop();
     const held = delayClient
       .output()
@@ -170,7 +171,7 @@ describe('the six rules of the issue, verbatim, through the CLI', () => {
         const m = /^#\d+  fault rule 1 \(delay 50ms\.\.200ms when client\): \w+ held (\d+) ms/.exec(l);
         return m ? [Number(m[1])] : [];
       });
-    assert.ok(held.length >= 7, `held lines: ${held.join(', ')}`);
+    assert.ok(held.length >= 6, `held lines: ${held.join(', ')}`);
     for (const h of held) assert.ok(h >= 50 && h <= 200, `held ${h} ms`);
     const [hits, matches] = stopCounts(delayClient.output(), 1, R.delayClient);
     assert.equal(hits, matches);

@@ -189,6 +189,38 @@ describe('the other actions', () => {
   });
 });
 
+describe('rules that change while a message is half through', () => {
+  it('a message whose start passed before a rule wanted its type passes whole', () => {
+    const faults = new FaultSet();
+    const s = forwarding(faults);
+    const notice = msg('N', 'SNOTICE\0', 'Mhello there\0', '\0');
+    const first = s.handle(serverData(notice.subarray(0, 10)));
+    faults.add('delay 5ms when server');
+    const second = s.handle(serverData(Buffer.concat([notice.subarray(10), ready()])));
+    const out = Buffer.concat([...first, ...second].flatMap((a) => (a.type === 'send-client' ? [a.bytes] : [])));
+    // The NoticeResponse whole, then the ReadyForQuery (held 5 ms, a timer).
+    assert.equal(out.toString('hex'), notice.toString('hex'));
+    assert.deepEqual(names(sent(s.handle({ type: 'timer', name: 'delay:backend' }), 'send-client')), ['ReadyForQuery']);
+  });
+
+  it('after a fatal, what the client sends next never reaches the server', () => {
+    const s = forwarding(new FaultSet(['fatal 57P01 when sql contains "boom"']));
+    s.handle(clientData(query('select big')));
+    // The server is in the middle of a DataRow: the FATAL waits for its end.
+    const row = dataRow('y'.repeat(100));
+    s.handle(serverData(row.subarray(0, 20)));
+    const fatal = s.handle(clientData(query("select 'boom'")));
+    assert.ok(!fatal.some((a) => a.type === 'close'), 'the close waits for the FATAL');
+    const later = s.handle(clientData(query("insert into audit values ('after the fatal')")));
+    assert.deepEqual(names(sent(later, 'send-server')), [], 'nothing more toward the server');
+    const end = s.handle(serverData(row.subarray(20)));
+    const toClient = end.flatMap((a) => (a.type === 'send-client' ? [a.bytes] : []));
+    assert.equal(toClient[0]!.toString('hex'), row.subarray(20).toString('hex'), 'the DataRow ends first');
+    assert.deepEqual(names(sent(end.filter((a) => a.type === 'send-client' && !a.forwarded), 'send-client')), ['ErrorResponse'], "then pgscope's FATAL");
+    assert.ok(end.some((a) => a.type === 'close'), 'then the connection closes');
+  });
+});
+
 describe('limits, counts and the fast path', () => {
   it('limits apply in order to the matches: after, every, times, once; probability draws', () => {
     const fire = (rule: string, n: number, random?: () => number): string => {
@@ -222,16 +254,20 @@ describe('limits, counts and the fast path', () => {
     assert.equal(rows.wants('backend', 'D'), true);
     assert.equal(rows.wants('backend', 'C'), false);
     assert.equal(rows.wants('frontend', 'D'), false, 'Describe from the client: DataRow is a server message');
-    assert.equal(rows.wants('frontend', null), false, 'refuse acts on connections, not on the StartupMessage');
+    assert.equal(rows.wants('frontend', 'S'), true, 'Sync ends a statement a rule may have matched at its Parse');
     const f = new FaultSet(['error 40001 when sql contains "x"']);
     assert.equal(f.wants('frontend', 'Q'), true, 'error rules act on requests');
     assert.equal(f.wants('frontend', 'D'), true, 'a Describe can be failed');
     assert.equal(f.wants('backend', 'D'), false, 'errors are made of client requests only');
     assert.equal(f.wants('frontend', 'X'), false, 'no error can be made of a Terminate');
-    assert.equal(f.wants('frontend', null), true, 'the StartupMessage (error rule with no name)');
+    assert.equal(f.wants('frontend', 'd'), false, 'COPY data runs no SQL: sql terms are false for it');
+    const fatal = new FaultSet(['fatal 57P01 when sql contains "boom"']);
+    assert.equal(fatal.wants('backend', 'D'), false, 'server messages run no SQL: a sql rule leaves them on the fast path');
+    const auth = new FaultSet(['delay 10ms when AuthenticationSASL']);
+    assert.equal(auth.wants('backend', 'R'), true, "Authentication's requests are named by their content");
     const none = new FaultSet();
     for (const t of ['Q', 'P', 'B', 'E', 'S', 'D']) assert.equal(none.wants('frontend', t), false);
-    assert.equal(none.wants('frontend', null), false);
+    assert.equal(none.wants('frontend', 'S'), false);
     // Rules change while running: the cache follows.
     const id = none.add('delay 1ms when Parse');
     assert.equal(none.wants('frontend', 'P'), true);
@@ -240,6 +276,43 @@ describe('limits, counts and the fast path', () => {
     none.setEnabled(id, true);
     none.remove(id);
     assert.equal(none.wants('frontend', 'P'), false);
+  });
+
+  it('one statement of the extended protocol is one match, at its first message', () => {
+    const f = new FaultSet(['notice "n" when sql ~* "^update" after 1 once']);
+    const s = forwarding(f);
+    const upd = (): Buffer => Buffer.concat([parse('', 'update t set x = 1'), bind('', ''), msg('D', 'P', cstr('')), execute(), sync]);
+    const first = s.handle(clientData(upd()));
+    assert.deepEqual(names(sent(first, 'send-client')), [], 'the first UPDATE (four messages) is skipped whole');
+    assert.deepEqual(f.list()[0]!.matches, 1);
+    const second = s.handle(clientData(upd()));
+    assert.deepEqual(names(sent(second, 'send-client')), ['NoticeResponse'], 'the second UPDATE fires, once');
+    assert.deepEqual([f.list()[0]!.matches, f.list()[0]!.hits], [2, 1]);
+    // A prepared statement run again: Bind and Execute, one match.
+    s.handle(clientData(Buffer.concat([bind('', ''), execute(), sync])));
+    assert.deepEqual(f.list()[0]!.matches, 3);
+  });
+
+  it('the StartupMessage is acted on only by rules that name it', () => {
+    const unnamed = new Session(1, settings(new FaultSet(['error 40001 once', 'delay 1s when client'])), new CancelRegistry());
+    assert.ok(unnamed.handle(clientData(STARTUP)).some((a) => a.type === 'connect-server'));
+    const named = new Session(1, settings(new FaultSet(['delay 250ms when StartupMessage'])), new CancelRegistry());
+    const acts = named.handle(clientData(STARTUP));
+    assert.ok(!acts.some((a) => a.type === 'connect-server'));
+    assert.ok(acts.some((a) => a.type === 'set-timer' && a.name === 'delay:frontend' && a.ms === 250));
+    assert.ok(named.handle({ type: 'timer', name: 'delay:frontend' }).some((a) => a.type === 'connect-server'));
+  });
+
+  it('bandwidth carries fractions of a millisecond over: many small messages take their bytes at the rate', () => {
+    const s = forwarding(new FaultSet(['bandwidth 10MB/s when server and DataRow']));
+    s.handle(clientData(query('select')));
+    let total = 0;
+    for (let i = 0; i < 100; i++) {
+      for (const a of s.handle(serverData(dataRow('x'.repeat(1037))))) if (a.type === 'set-timer') total += a.ms;
+      s.handle({ type: 'timer', name: 'delay:backend' });
+    }
+    // 100 rows of 1048 bytes at 10 MiB/s: 10 ms in all (not 100 × 1 ms).
+    assert.ok(total >= 9 && total <= 10, String(total));
   });
 
   it('combined with a user hook: the rules decide first; every hook hears of ended connections', () => {

@@ -93,3 +93,12 @@ describe('fault rules', () => {
     assert.deepEqual(r.when, { k: 'name', key: 'startupmessage', spelled: 'StartupMessage' });
   });
 });
+
+describe('hostile rules', () => {
+  it('deep nesting is a rule error, not a crash', () => {
+    for (const text of [`reset when ${'('.repeat(5000)}Query${')'.repeat(5000)}`, `reset when ${'not '.repeat(5000)}Query`]) {
+      assert.throws(() => parseFaultRule(text), (e: unknown) => e instanceof FaultRuleError && /less deeply nested/.test(e.message));
+    }
+    assert.doesNotThrow(() => parseFaultRule(`reset when ${'('.repeat(50)}not not Query${')'.repeat(50)}`));
+  });
+});
