@@ -1,7 +1,7 @@
 import { clip } from '../protocol/clip.js';
 import type { ConversationOptions } from '../protocol/conversation.js';
 import type { StatementContext } from '../protocol/statement-context.js';
-import type { CodecEvent } from '../protocol/types.js';
+import type { CodecEvent, DecodedMessage } from '../protocol/types.js';
 import type { StatementRecord } from './records.js';
 import { redactRecord, redactSql, StatementTracker, type DecodeValue } from './statements/index.js';
 
@@ -73,7 +73,7 @@ export class ConnectionStatements {
   }
 
   /** A codec event of the client's conversation (forwarded, or said or taken by pgscope). */
-  observe(ev: CodecEvent, time: number): StatementFindings {
+  observe(ev: CodecEvent, time: number, seen?: DecodedMessage): StatementFindings {
     if (this.disabled || !this.tracker) return NOTHING;
     try {
       // After a framing error the codec cannot find message boundaries again.
@@ -82,7 +82,7 @@ export class ConnectionStatements {
       // The decoding context failed at this message (its typing or its bookkeeping).
       const failure = this.decoding?.failure;
       if (failure && failure.frame === ev.message.frame) return this.disable(time, failure.why);
-      return this.found([], this.tracker.observe(ev.message, time));
+      return this.found([], this.tracker.observe(ev.message, time, seen));
     } catch (e) {
       return this.disable(time, `internal error: ${e instanceof Error ? e.message : String(e)}`);
     }

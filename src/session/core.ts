@@ -108,6 +108,21 @@ export class SessionCore {
     if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
   }
 
+  /**
+   * A server message pgscope took, and the one message of its own the client got in its
+   * place (a hook's replacement: a fault rule's error). Both are logged; the statement
+   * analysis reads what the taken one did, with the fields of the one the client saw, so
+   * that a statement's record says the error the client got.
+   */
+  replacedFromServer(taken: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage): void {
+    const time = this.now();
+    const found = this.statements ? this.statements.observe(taken, time, sent) : null;
+    if (found) for (const n of found.notes) this.status(n.level, n.text, time);
+    this.log({ kind: 'codec', conn: this.id, time, label: 'server -> script', event: taken });
+    this.log({ kind: 'codec', conn: this.id, time, label: 'script -> client', event: { kind: 'message', message: sent } });
+    if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
+  }
+
   /** The connection is over: what the statement analysis has left, then the closed fact. */
   ended(): void {
     const time = this.now();

@@ -1,4 +1,5 @@
 import { backendKeyData } from '../protocol/backend/backend-key-data.js';
+import { decodeFrame } from '../protocol/decode.js';
 import { decoderFor, tryFields } from '../protocol/registry.js';
 import { encodeErrorResponse } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
@@ -300,7 +301,9 @@ export class Forwarding {
     // (a list that holds the message's own bytes keeps it: messages injected around it).
     const sends = d.forward ?? [own];
     const kept = sends.includes(own);
-    this.observe(direction, kept ? w.label : w.consumed, ev);
+    const instead = direction === 'backend' && !kept && sends.length === 1 ? this.oneMessage(sends[0]!, ev.message) : null;
+    if (instead) this.observeReplaced(ev, instead);
+    else this.observe(direction, kept ? w.label : w.consumed, ev);
     if (d.note) core.status('info', `${d.note}: ${describeDecision(ev.message, d)}`);
     if (d.delayMs !== undefined) this.emit(direction, { kind: 'delay', ms: d.delayMs });
     const piece = d.pieces !== undefined && d.pieces >= 1 ? Math.floor(d.pieces) : 0;
@@ -332,6 +335,21 @@ export class Forwarding {
     if (this.toClientAtBoundary.length > 0) this.toClientAtBoundary.push(close);
     else if (this.ways.backend.busy) this.emit('backend', close);
     else this.emit(direction, close);
+  }
+
+  /** `bytes` as one whole server message of the same type as `m` (a replacement of it), else null. */
+  private oneMessage(bytes: Buffer, m: DecodedMessage): DecodedMessage | null {
+    if (bytes.length < 5 || m.frame.type === null || bytes.toString('latin1', 0, 1) !== m.frame.type || bytes.readInt32BE(1) + 1 !== bytes.length) return null;
+    const frame = { ...m.frame, length: bytes.length - 1, size: bytes.length, bytes, complete: true };
+    const sent = decodeFrame(frame, this.core.conv.ctx);
+    return sent.error ? null : sent;
+  }
+
+  /** A server message replaced by one of pgscope's: both logged, the analysis told, the session's watch kept. */
+  private observeReplaced(ev: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage): void {
+    const core = this.core;
+    core.replacedFromServer(ev, sent);
+    core.lastServerMessage = sent;
   }
 
   /** Send now, or queue behind a delay in this direction. */

@@ -134,7 +134,11 @@ export class StatementTracker {
   }
 
   /** Feed one message; returns the records completed by it (usually at a ReadyForQuery). */
-  observe(msg: DecodedMessage, time: number): StatementRecord[] {
+  /**
+   * `seen`: the message the client received in place of `msg` (pgscope replaced a server
+   * message: a fault rule's error); the step is `msg`'s, an error's fields are `seen`'s.
+   */
+  observe(msg: DecodedMessage, time: number, seen: DecodedMessage = msg): StatementRecord[] {
     const step = this.following ? this.ctx.stepOf(msg) : this.ctx.observe(msg);
     if (step === null) return [];
     switch (step.kind) {
@@ -155,7 +159,7 @@ export class StatementTracker {
       case 'statement-done': {
         const q = step.query;
         const s = this.open(q, step.piece, time);
-        this.hold(this.simpleRecord(s, time, step.tag, step.failed ? errorOf(msg) : null, step.described));
+        this.hold(this.simpleRecord(s, time, step.tag, step.failed ? errorOf(seen) : null, step.described));
         // open() gave the Query its note.
         q.note!.open = null;
         q.note!.lastEnd = time;
@@ -168,11 +172,11 @@ export class StatementTracker {
         // Raised while the Sync ended the implicit transaction (a deferred constraint at
         // commit): it belongs to the statement that completed last in this cycle.
         const last = this.held[this.held.length - 1];
-        if (last && !last.error) last.error = errorOf(msg);
+        if (last && !last.error) last.error = errorOf(seen);
         return [];
       }
       case 'failed':
-        return this.failed(step, errorOf(msg), time);
+        return this.failed(step, errorOf(seen), time);
       case 'ready':
         return this.ready(time);
     }

@@ -115,6 +115,23 @@ describe('an injected error', () => {
     assert.match(String(field(copy[0]!, 'message')), /^pgscope_fault_/);
   });
 
+  it("the statement's record says the error the client got, not the server's", () => {
+    const s = new Session(1, { ...settings(new FaultSet(['error 40001 when sql contains "marker"'])), statements: { redact: false, typed: true, records: true } }, new CancelRegistry());
+    s.handle({ type: 'client-connected', address: '127.0.0.1', port: 50000, localAddress: '127.0.0.1', localPort: 5432 });
+    s.handle(clientData(STARTUP));
+    s.handle({ type: 'server-connected', address: '127.0.0.1', port: 5432, localAddress: '127.0.0.1', localPort: 40000 });
+    s.handle(serverData(Buffer.concat([msg('R', int32(0)), ready()])));
+    const nonce = String(field(sent(s.handle(clientData(query("select 'marker'"))), 'send-server')[0]!, 'query'));
+    const acts = s.handle(serverData(Buffer.concat([serverError('42601', `syntax error at or near "${nonce}"`), ready()])));
+    const records = acts.flatMap((a) => (a.type === 'log' && a.event.kind === 'statement' ? [a.event.record] : []));
+    assert.deepEqual(
+      records.map((r) => [r.sql, r.error?.code, r.error?.message]),
+      [["select 'marker'", '40001', 'could not serialize access due to concurrent update']],
+    );
+    const labels = acts.flatMap((a) => (a.type === 'log' && a.event.kind === 'codec' && a.event.event.kind === 'message' ? [`${a.event.label} ${a.event.event.message.name}`] : []));
+    assert.deepEqual(labels, ['server -> script ErrorResponse', 'script -> client ErrorResponse', 'server -> client ReadyForQuery']);
+  });
+
   it('on a StartupMessage: FATAL, and the server is never contacted', () => {
     const s = new Session(1, settings(new FaultSet(['error 53300 "sorry, too many clients already" when StartupMessage'])), new CancelRegistry());
     const acts = s.handle(clientData(STARTUP));
