@@ -4,8 +4,7 @@ import { copyFail } from '../protocol/frontend/copy-fail.js';
 import { parse } from '../protocol/frontend/parse.js';
 import { query } from '../protocol/frontend/query.js';
 import { sqlstateCondition } from '../protocol/sqlstate.js';
-import type { DecodedMessage, Direction } from '../protocol/types.js';
-import { normalizeName, F, T, type Facts } from '../filter/index.js';
+import type { Direction } from '../protocol/types.js';
 import type { MessageDecision, MessageView } from '../session/message-hook.js';
 import type { FaultAction } from './rule.js';
 
@@ -132,21 +131,4 @@ export function decisionFor(a: FaultAction, view: MessageView, note: string, ran
     case 'refuse':
       return { decision: {} };
   }
-}
-
-/** Client requests that start a statement or call, and the server messages that end one (as --filter's `queries`). */
-const QUERY_REQUESTS = new Set(['query', 'parse', 'bind', 'execute', 'functioncall']);
-const QUERY_RESULTS = new Set(['commandcomplete', 'errorresponse', 'emptyqueryresponse', 'portalsuspended', 'functioncallresponse']);
-
-/** Fill `f` with what a condition can ask of one message. */
-export function messageFacts(m: DecodedMessage, direction: Direction, conn: number, sql: string | null, f: Facts): Facts {
-  f.conn = conn;
-  f.sender = direction === 'frontend' ? 'client' : 'server';
-  f.name = normalizeName(m.name);
-  f.sub = m.sub.length > 0 ? m.sub.map(normalizeName) : [];
-  f.named = true;
-  f.query = (direction === 'backend' ? QUERY_RESULTS : QUERY_REQUESTS).has(f.name) ? T : F;
-  f.error = f.name === 'errorresponse' || m.error !== undefined ? T : F;
-  f.sql = sql;
-  return f;
 }

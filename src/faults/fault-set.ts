@@ -1,9 +1,9 @@
 import { errorResponse } from '../protocol/backend/error-response.js';
 import { decoderFor, tryFields } from '../protocol/registry.js';
 import type { Direction } from '../protocol/types.js';
-import { evaluate, F, normalizeName, T, U, type Facts, type FilterNode, type Truth } from '../filter/index.js';
+import { evaluate, evaluateWith, F, messageFacts, normalizedName, T, termOf, U, type Facts, type FilterNode, type Term, type Truth } from '../filter/index.js';
 import type { MessageDecision, MessageHook, MessageView } from '../session/message-hook.js';
-import { actionApplies, decisionFor, messageFacts, type Injected } from './actions.js';
+import { actionApplies, decisionFor, type Injected } from './actions.js';
 import { parseFaultRule, printRule, type FaultRule } from './rule.js';
 
 /** What can be done to a message known from its header alone (over 1 MiB: it streams). */
@@ -149,7 +149,7 @@ export class FaultSet implements MessageHook {
       if (replaced) return replaced;
     }
     if (type === null) return null;
-    const facts = messageFacts(m, view.direction, view.conn, view.sql, this.facts);
+    const facts = messageFacts(m, view.direction === 'frontend' ? 'client' : 'server', view.conn, view.sql, this.facts);
     // A message too long to hold is decided from its header: it can be held or end the connection, not rewritten.
     const headerOnly = view.bytes === null;
     const extended = view.direction === 'frontend' && EXTENDED.has(type);
@@ -171,7 +171,7 @@ export class FaultSet implements MessageHook {
 
   /** The StartupMessage: only rules whose condition names it act on it. */
   startup(view: MessageView): MessageDecision | null {
-    const facts = messageFacts(view.message, 'frontend', view.conn, null, this.facts);
+    const facts = messageFacts(view.message, 'client', view.conn, null, this.facts);
     for (const r of this.rules) {
       if (!r.enabled || r.rule.when === null || !STARTUP_ACTIONS.has(r.rule.action.k) || !namesStartup(r.rule.when)) continue;
       if (evaluate(r.rule.when, facts) !== T || !this.fires(r)) continue;
@@ -285,55 +285,34 @@ export class FaultSet implements MessageHook {
   }
 }
 
+/** What a type byte tells of a message: its sender, its type, its name (null: not known from the byte). */
+interface Header {
+  direction: Direction;
+  type: string;
+  name: string | null;
+  /** Everything else unknown. */
+  unknown: Facts;
+}
+
 /**
- * Whether a condition can hold for messages of this sender and name (null: not known from
- * the type byte): everything else it asks (connection, SQL, queries, errors) is unknown, so
- * the answer is F only when the condition is false whatever they are.
+ * Whether a condition can hold for messages of this sender and type: everything else it
+ * asks (connection, SQL of a request, queries, errors) is unknown, so the answer is F only
+ * when the condition is false whatever they are.
  */
 function mayMatch(n: FilterNode, direction: Direction, type: string, name: string | null): Truth {
-  const f: Facts = {
-    conn: null,
-    sender: direction === 'frontend' ? 'client' : 'server',
-    name: null,
-    sub: [],
-    named: false,
-    query: U,
-    error: U,
-    sql: null,
-  };
-  if (n.k === 'name' && name !== null) {
+  const unknown: Facts = { conn: null, sender: direction === 'frontend' ? 'client' : 'server', name: null, sub: [], named: false, query: U, error: U, sql: null };
+  return evaluateWith(n, { direction, type, name, unknown }, headerTerm);
+}
+
+function headerTerm(n: Term, h: Header): Truth {
+  if (n.k === 'name' && h.name !== null) {
     // The type byte settles a name, but for messages named by their content: CopyData's
     // replication messages, Authentication's requests (AuthenticationOk, …SASL…).
-    if (normalizeName(name) === n.key) return T;
-    return name === 'CopyData' || (name === 'Authentication' && n.key.startsWith('authentication')) ? U : F;
+    if (normalizedName(h.name) === n.key) return T;
+    return h.name === 'CopyData' || (h.name === 'Authentication' && n.key.startsWith('authentication')) ? U : F;
   }
-  if (n.k === 'sql') return direction === 'frontend' && RUN_SQL.has(type) ? U : F;
-  switch (n.k) {
-    case 'or': {
-      let r: Truth = F;
-      for (const i of n.items) {
-        const v = mayMatch(i, direction, type, name);
-        if (v === T) return T;
-        if (v === U) r = U;
-      }
-      return r;
-    }
-    case 'and': {
-      let r: Truth = T;
-      for (const i of n.items) {
-        const v = mayMatch(i, direction, type, name);
-        if (v === F) return F;
-        if (v === U) r = U;
-      }
-      return r;
-    }
-    case 'not': {
-      const v = mayMatch(n.item, direction, type, name);
-      return v === U ? U : v === T ? F : T;
-    }
-    default:
-      return evaluate(n, f);
-  }
+  if (n.k === 'sql') return h.direction === 'frontend' && RUN_SQL.has(h.type) ? U : F;
+  return termOf(n, h.unknown);
 }
 
 /** Whether a condition names the StartupMessage (the only rules that act on it). */

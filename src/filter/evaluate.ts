@@ -26,13 +26,20 @@ export interface Facts {
   sql: string | null;
 }
 
-/** Evaluate `n` against the facts of one event. */
-export function evaluate(n: FilterNode, f: Facts): Truth {
+/** A term of an expression: anything but the connectives. */
+export type Term = Exclude<FilterNode, { k: 'or' | 'and' | 'not' }>;
+
+/**
+ * Three-valued and, or, not over an expression, with each term's truth from `term`: the
+ * one place the connectives are worked out (for events' facts here, and for what a fault
+ * rule can know from a type byte alone).
+ */
+export function evaluateWith<C>(n: FilterNode, ctx: C, term: (t: Term, ctx: C) => Truth): Truth {
   switch (n.k) {
     case 'or': {
       let r: Truth = F;
       for (const i of n.items) {
-        const v = evaluate(i, f);
+        const v = evaluateWith(i, ctx, term);
         if (v === T) return T;
         if (v === U) r = U;
       }
@@ -41,16 +48,29 @@ export function evaluate(n: FilterNode, f: Facts): Truth {
     case 'and': {
       let r: Truth = T;
       for (const i of n.items) {
-        const v = evaluate(i, f);
+        const v = evaluateWith(i, ctx, term);
         if (v === F) return F;
         if (v === U) r = U;
       }
       return r;
     }
     case 'not': {
-      const v = evaluate(n.item, f);
+      const v = evaluateWith(n.item, ctx, term);
       return v === U ? U : v === T ? F : T;
     }
+    default:
+      return term(n, ctx);
+  }
+}
+
+/** Evaluate `n` against the facts of one event. */
+export function evaluate(n: FilterNode, f: Facts): Truth {
+  return evaluateWith(n, f, termOf);
+}
+
+/** One term against the facts. */
+export function termOf(n: Term, f: Facts): Truth {
+  switch (n.k) {
     case 'name':
       if (!f.named) return U;
       return f.name === n.key || f.sub.includes(n.key) ? T : F;

@@ -6,5 +6,5 @@ export type { FilterNode, Sender } from './ast.js';
 export { printNode } from './ast.js';
 export { FilterError } from './filter-error.js';
 export { parseExpression, parseExpressionAt } from './parser.js';
-export { evaluate, F, T, U, type Facts, type Truth } from './evaluate.js';
-export { normalizeName } from './message-names.js';
+export { evaluate, evaluateWith, termOf, F, T, U, type Facts, type Term, type Truth } from './evaluate.js';
+export { messageFacts, normalizedName } from './message-facts.js';

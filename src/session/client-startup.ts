@@ -4,6 +4,7 @@ import { tryFields } from '../protocol/registry.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import { describeCertificate } from '../tls/describe-cert.js';
 import type { SessionCore } from './core.js';
+import { timerMs } from './io.js';
 import type { TlsInfo } from './events.js';
 import { describeDecision, type MessageDecision } from './message-hook.js';
 import { serverHostFor } from './routing.js';
@@ -162,7 +163,7 @@ export class ClientStartup {
             if (d.note) core.status('info', `${d.note}: ${describeDecision(m, d)}`);
             core.phase = 'server-connecting';
             this.delayedConnect = () => core.connect(r.host, core.settings.serverConnectPort, r.why);
-            if (d.delayMs !== Infinity) core.act({ type: 'set-timer', name: 'delay:frontend', ms: Math.min(Math.max(0, d.delayMs), 2 ** 31 - 1) });
+            if (d.delayMs !== Infinity) core.act({ type: 'set-timer', name: 'delay:frontend', ms: timerMs(d.delayMs) });
             break;
           }
           core.connect(r.host, core.settings.serverConnectPort, r.why);

@@ -153,11 +153,11 @@ export class SessionCore {
   }
 
   /** Send pgscope's own bytes to the client, decoded into the client's conversation. */
-  reply(bytes: Buffer): void {
+  reply(bytes: Buffer, send: (bytes: Buffer) => void = (b) => this.act({ type: 'send-client', bytes: b, forwarded: false })): void {
     const offset = this.conv.backend.offset;
     const answer = this.conv.ctx.awaitingAnswer !== null;
     for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev);
-    this.act({ type: 'send-client', bytes, forwarded: false });
+    send(bytes);
     // The answer to SSLRequest/GSSENCRequest is negotiation, not conversation: not in 'wire'.
     if (!answer) this.wire('script -> client', 'backend', offset, bytes);
   }

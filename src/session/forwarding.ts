@@ -5,6 +5,7 @@ import { encodeErrorResponse } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import type { SessionCore } from './core.js';
+import { timerMs } from './io.js';
 import type { Label } from './events.js';
 import { describeDecision, type MessageDecision, type MessageHook } from './message-hook.js';
 import { chunkWanted } from './header-scanner.js';
@@ -14,9 +15,6 @@ const WAY = {
   frontend: { send: 'send-server', label: 'client -> server', consumed: 'client -> script', own: 'script -> server', back: 'send-client', backLabel: 'script -> client' },
   backend: { send: 'send-client', label: 'server -> client', consumed: 'server -> script', own: 'script -> client', back: 'send-server', backLabel: 'script -> server' },
 } as const;
-
-/** The longest timer Node runs as asked (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What waits behind a delay in one direction, in order. */
 type Queued = { kind: 'send'; to: 'send-server' | 'send-client'; bytes: Buffer; forwarded: boolean } | { kind: 'delay'; ms: number } | { kind: 'close'; how: 'end' | 'reset'; reason: string };
@@ -107,10 +105,8 @@ export class Forwarding {
       this.toClientAtBoundary.push({ kind: 'send', to: 'send-client', bytes, forwarded: false });
       return;
     }
-    const offset = core.conv.backend.offset;
-    for (const ev of core.conv.push('backend', bytes)) core.codec('script -> client', ev);
-    this.emit('backend', { kind: 'send', to: 'send-client', bytes, forwarded: false });
-    core.wire('script -> client', 'backend', offset, bytes);
+    // In order with the server's messages held behind a delay toward the client.
+    core.reply(bytes, (b) => this.emit('backend', { kind: 'send', to: 'send-client', bytes: b, forwarded: false }));
   }
 
   private route(direction: Direction, bytes: Buffer): void {
@@ -379,8 +375,7 @@ export class Forwarding {
           return;
         }
         way.delayed = true;
-        // (A timer longer than 2^31 - 1 ms would fire at once in Node: hold at most that long.)
-        this.core.act({ type: 'set-timer', name: `delay:${direction}`, ms: Math.min(Math.max(0, q.ms), MAX_TIMER_MS) });
+        this.core.act({ type: 'set-timer', name: `delay:${direction}`, ms: timerMs(q.ms) });
         return;
       }
       this.carryOut(q);

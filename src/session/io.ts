@@ -15,6 +15,14 @@ import type { MessageHook } from './message-hook.js';
  * for the server to close a forwarded CancelRequest's connection), `delay:frontend` and
  * `delay:backend` (a message held back by a hook's decision, in that direction).
  */
+/**
+ * A delay as a timer can run it: at least 0, and at most 2^31 - 1 ms (about 24.8 days; a
+ * longer timer fires at once in Node).
+ */
+export function timerMs(ms: number): number {
+  return Math.min(Math.max(0, ms), 2 ** 31 - 1);
+}
+
 export type TimerName = 'setup' | 'cancel' | 'delay:frontend' | 'delay:backend';
 
 /** PostgreSQL's default authentication_timeout: a client must finish its startup by then. */

@@ -74,7 +74,7 @@ export interface MessageDecision {
 export function describeDecision(m: DecodedMessage, d: MessageDecision): string {
   const parts: string[] = [];
   if (d.delayMs !== undefined) parts.push(d.delayMs === Infinity ? 'held until the connection ends' : `held ${d.delayMs} ms`);
-  if (d.forward !== undefined) parts.push(d.forward.length === 0 ? 'not forwarded' : `${d.forward.length} message(s) sent instead`);
+  if (d.forward !== undefined) parts.push(d.forward.length === 0 ? 'not forwarded' : `replaced by ${d.forward.length === 1 ? 'a message' : `${d.forward.length} messages`} of pgscope's`);
   if (d.reply && d.reply.length > 0) parts.push(`answered with ${d.reply.length} message(s)`);
   if (d.pieces !== undefined) parts.push(`written in pieces of ${d.pieces} byte(s)`);
   if (d.close) parts.push(d.close === 'reset' ? 'connection reset' : 'connection closed');

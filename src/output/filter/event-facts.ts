@@ -1,28 +1,9 @@
 import { parseAsRead } from '../../protocol/frontend/parse.js';
 import { queryText } from '../../protocol/frontend/query.js';
 import type { Label, ProxyEvent } from '../../session/events.js';
-import { normalizeName, T, F, U, type Facts, type Sender } from '../../filter/index.js';
-
-/** Client requests that start a statement or call, and the server messages that end one. */
-const QUERY_REQUESTS = new Set(['query', 'parse', 'bind', 'execute', 'functioncall']);
-const QUERY_RESULTS = new Set(['commandcomplete', 'errorresponse', 'emptyqueryresponse', 'portalsuspended', 'functioncallresponse']);
-const ERROR_RESPONSE = 'errorresponse';
-/** The client messages that carry SQL (normalized names). */
-const QUERY = 'query';
-const PARSE = 'parse';
+import { messageFacts, normalizedName, T, F, U, type Facts, type Sender } from '../../filter/index.js';
 
 const NO_SUB: readonly string[] = [];
-
-/** Normalized names are few (the codec's vocabulary): remember them rather than redo the string work per message. */
-const normalized = new Map<string, string>();
-function norm(name: string): string {
-  let n = normalized.get(name);
-  if (n === undefined) {
-    n = normalizeName(name);
-    if (normalized.size < 4096) normalized.set(name, n);
-  }
-  return n;
-}
 
 function senderOf(label: Label): Sender {
   return label.startsWith('client') ? 'client' : label.startsWith('server') ? 'server' : 'pgscope';
@@ -45,21 +26,17 @@ export function factsOf(ev: ProxyEvent, f: Facts): Facts {
       f.named = true;
       if (c.kind === 'message') {
         const m = c.message;
-        f.name = norm(m.name);
-        if (m.sub.length > 0) f.sub = m.sub.map(norm);
-        const backend = m.frame.direction === 'backend';
-        f.query = (backend ? QUERY_RESULTS : QUERY_REQUESTS).has(f.name) ? T : F;
-        f.error = f.name === ERROR_RESPONSE || m.error !== undefined ? T : F;
         // The SQL a request runs: on the event when the conversation follows statements
         // (Bind, Describe and Execute too), else what a Query or Parse carries (a huge one
         // not kept whole: none).
-        if (c.sql !== undefined) f.sql = c.sql;
-        else if (!backend) {
-          if (f.name === QUERY) f.sql = queryText(m) ?? null;
-          else if (f.name === PARSE) f.sql = parseAsRead(m).query ?? null;
+        let sql: string | null = c.sql ?? null;
+        if (c.sql === undefined && m.frame.direction === 'frontend') {
+          if (m.name === 'Query') sql = queryText(m) ?? null;
+          else if (m.name === 'Parse') sql = parseAsRead(m).query ?? null;
         }
+        messageFacts(m, f.sender, ev.conn, sql, f);
       } else if (c.kind === 'error') {
-        f.name = norm(c.error.messageName);
+        f.name = normalizedName(c.error.messageName);
         f.query = F;
         f.error = T;
       } else if (c.kind === 'unparsed') {
