@@ -20,7 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientBin, cleanEnv, psqlBin, startPgServer, type PgServer } from '../test/helpers/pg-server.js';
 import { run } from '../test/helpers/proc.js';
-import { conninfo, peakRssMiB, startPgscopeLogfile, type FileLoggedPgscope } from '../test/helpers/traffic-util.js';
+import { conninfo, peakRssMiB, startPgscopeLogfile, waitUntil, type FileLoggedPgscope } from '../test/helpers/traffic-util.js';
+import { openInspectorPage } from './lib/inspector-page.js';
 import { startPgBouncer, type PgBouncer } from './lib/pgbouncer.js';
 import { fmt, fmtRatio, median, quantileSorted, ratio, tableLines } from './lib/stats.js';
 
@@ -51,7 +52,7 @@ const progress = (s: string): void => {
 
 // ---------------------------------------------------------------- the rows
 
-type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl' | 'none@base' | 'annotated@base';
+type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl' | 'ui' | 'none@base' | 'annotated@base';
 const LABEL: Record<RowKey, string> = {
   direct: 'direct',
   pgbouncer: 'PgBouncer (session mode)',
@@ -59,6 +60,7 @@ const LABEL: Record<RowKey, string> = {
   none: 'pgscope --log-forwarded none',
   annotated: 'pgscope annotated -l file',
   jsonl: 'pgscope --jsonl file',
+  ui: 'annotated + --ui, page open',
   'none@base': 'baseline build, logging off',
   'annotated@base': 'baseline build, annotated',
 };
@@ -137,17 +139,18 @@ async function pgbench(server: PgServer, ep: Endpoint, opts: { clients: number; 
 
 const PGSCOPE_TLS: string[] = [];
 
-async function startScope(server: PgServer, dir: string, key: 'none' | 'annotated' | 'jsonl', tag: string, baseline = false): Promise<{ ep: Endpoint; scope: FileLoggedPgscope; logFile: string; jsonlFile?: string }> {
+async function startScope(server: PgServer, dir: string, key: 'none' | 'annotated' | 'jsonl' | 'ui', tag: string, baseline = false): Promise<{ ep: Endpoint; scope: FileLoggedPgscope; logFile: string; jsonlFile?: string }> {
   const logFile = join(dir, `${tag}-${key}${baseline ? '-base' : ''}.log`);
   const args = ['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--server-sslmode', 'require', ...PGSCOPE_TLS];
   let jsonlFile: string | undefined;
   if (key === 'none') args.push('--log-forwarded', 'none');
+  if (key === 'ui') args.push('--ui');
   if (key === 'jsonl') {
     jsonlFile = join(dir, `${tag}-${key}.jsonl`);
     args.push('--log-forwarded', 'none', '--jsonl', jsonlFile);
   }
   const scope = await startPgscopeLogfile(args, logFile, undefined, baseline && BASELINE ? BASELINE : undefined);
-  const files = key === 'annotated' ? [logFile] : jsonlFile ? [jsonlFile] : [];
+  const files = key === 'annotated' || key === 'ui' ? [logFile] : jsonlFile ? [jsonlFile] : [];
   const rowKey: RowKey = baseline ? (key === 'none' ? 'none@base' : 'annotated@base') : key;
   return { ep: { key: rowKey, port: scope.port, files, pid: scope.pid }, scope, logFile, ...(jsonlFile ? { jsonlFile } : {}) };
 }
@@ -515,7 +518,15 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
       const q = perCell('none', 'pipe');
       targets.push(`  info  pgscope logging off vs the bare pipe: ${q.all}`);
     }
-    for (const [k, v] of sel.peakMiB) check(v < MEMORY_LIMIT_MB, `peak RSS < ${MEMORY_LIMIT_MB} MB during pgbench (${LABEL[k]}): ${v.toFixed(0)} MiB`);
+    if (sel.rows.includes('ui')) {
+      const u = perCell('ui', 'annotated');
+      check(u.min >= 0.8, `--ui with a page open >= 0.8x annotated alone: worst ${fmtRatio(u.min)} (${u.where}); ${u.all}`);
+    }
+    for (const [k, v] of sel.peakMiB) {
+      // The inspector keeps up to 200,000 messages (and 256 MiB of them) by design.
+      if (k === 'ui') targets.push(`  info  peak RSS during pgbench (${LABEL[k]}, which keeps the last 200,000 messages): ${v.toFixed(0)} MiB`);
+      else check(v < MEMORY_LIMIT_MB, `peak RSS < ${MEMORY_LIMIT_MB} MB during pgbench (${LABEL[k]}): ${v.toFixed(0)} MiB`);
+    }
   }
 
   if (conn) {
@@ -621,10 +632,18 @@ async function main(): Promise<void> {
         { key: 'pgbouncer', port: bouncer.port, files: [], pid: bouncer.pid },
         pipe.ep,
       ];
-      for (const key of ['none', 'annotated', 'jsonl'] as const) {
+      for (const key of ['none', 'annotated', 'jsonl', 'ui'] as const) {
         const s = await startScope(server, dir, key, 'pgbench');
         stops.push(s.scope.stop);
         eps.push(s.ep);
+        if (key === 'ui') {
+          // The inspector's page, open and following the traffic for the whole run.
+          let url = '';
+          await waitUntil(() => (url = /inspector: open (\S+)/.exec(s.scope.log())?.[1] ?? '') !== '', 30_000, 'the inspector address');
+          const page = await openInspectorPage(url);
+          stops.push(page.close);
+          progress(`inspector page open (${page.how}) on ${url.replace(/token=.*/, 'token=…')}`);
+        }
       }
       if (BASELINE) {
         for (const key of ['none', 'annotated'] as const) {

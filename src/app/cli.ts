@@ -48,6 +48,7 @@ const GROUP_BEHAVIOUR = 'Behaviour:';
 const GROUP_SECURITY = 'Authentication and certificates:';
 const GROUP_OUTPUTS = 'More outputs (any together, all fed by the same decoded traffic):';
 const GROUP_FAULTS = 'Faults (protocol-aware fault injection; see Fault rules below):';
+const GROUP_INSPECTOR = 'Inspector (a web page of the traffic; also: pgscope view CAPTURE, pgscope report CAPTURE -o FILE.html):';
 const GROUP_OTHER = 'Other:';
 
 const EXAMPLES = `
@@ -195,6 +196,14 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   bool(GROUP_OUTPUTS, '--summary', 'print connections, bytes and statements by total time at exit and on SIGUSR1 (default: on when stdout is a terminal)');
   bool(GROUP_OUTPUTS, '--lossless', 'when a reader of an output falls behind (pgscope | less, paused), make the traffic wait until it catches up, instead of dropping output lines (marked where the gap is) so that the traffic never waits', DEFAULTS.lossless);
 
+  add(
+    GROUP_INSPECTOR,
+    new Option('--ui', 'serve the inspector, a web page of the traffic (live), and print its address with a random token'),
+    valueOption('--ui-port <port>', `the inspector's port; 0: any free port${dflt(DEFAULTS.uiPort)}`, (v) => parsePort('--ui-port', v, true)),
+    valueOption('--ui-host <ip>', `the inspector's address; beyond loopback it shows decrypted traffic to whoever has the token${dflt(DEFAULTS.uiHost)}`, (v) => parseListenIp('--ui-host', v)),
+    valueOption('--ui-keep <n>', `messages the inspector keeps per connection (older ones are dropped and counted)${dflt(DEFAULTS.uiKeep)}`, (v) => parsePositiveInt('--ui-keep', v)),
+  );
+
   add(GROUP_FAULTS, new Option('--fault <rule>', 'inject a fault where the rule says (repeatable; rules: see below)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
 
   program.optionsGroup(GROUP_OTHER);
@@ -239,6 +248,49 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     if (before.length > 0) throw new ConfigError(`options before "ca" belong to the proxy; put ca's options after it (pgscope ca [--print-path] [--ca-dir DIR])`);
     const o = ca.opts<{ printPath?: boolean; caDir?: string }>();
     chosen.run = async () => (await import('./commands/ca.js')).caCommand({ printPath: o.printPath ?? false, caDir: o.caDir ?? io.env.PGSCOPE_CA_DIR ?? null }, io.out, io.err);
+  });
+
+  const view = program
+    .command('view')
+    .description('serve the inspector (a web page) over a saved capture: the pcapng of --pcap or the JSON lines of --jsonl; prints its address')
+    .argument('<CAPTURE>', 'the capture file')
+    .addOption(valueOption('--ui-port <port>', `port; 0: any free port${dflt(DEFAULTS.uiPort)}`, (v) => parsePort('--ui-port', v, true)))
+    .addOption(valueOption('--ui-host <ip>', `address to listen on${dflt(DEFAULTS.uiHost)}`, (v) => parseListenIp('--ui-host', v)))
+    .addOption(valueOption('--ui-keep <n>', `messages kept per connection${dflt(1_000_000)}`, (v) => parsePositiveInt('--ui-keep', v)))
+    .addOption(new Option('--redact-passwords', 'passwords and MD5 hashes are not shown'))
+    .addOption(valueOption('--max-value-bytes <n>', `cut longer values${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
+    .helpOption('-h, --help', 'print this help and exit')
+    .allowExcessArguments(false);
+  view.action((file: string) => {
+    if (Object.keys(program.opts()).length > 0) throw new ConfigError('options before "view" belong to the proxy; put view\'s options after it (pgscope view CAPTURE [options])');
+    const o = view.opts<{ uiPort?: number; uiHost?: string; uiKeep?: number; redactPasswords?: boolean; maxValueBytes?: number }>();
+    const opts = {
+      host: o.uiHost ?? DEFAULTS.uiHost,
+      port: o.uiPort ?? DEFAULTS.uiPort,
+      keep: o.uiKeep ?? 1_000_000,
+      redact: o.redactPasswords ?? false,
+      maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes,
+    };
+    if (opts.host !== '127.0.0.1' && opts.host !== '::1') {
+      io.err(`pgscope: --ui-host ${opts.host}: the inspector is reachable beyond this machine; whoever has its address sees the decrypted traffic${opts.redact ? '' : ' and passwords (add --redact-passwords)'}\n`);
+    }
+    chosen.run = async () => (await import('./commands/capture-commands.js')).viewCommand(file, opts, io.out, io.err);
+  });
+
+  const report = program
+    .command('report')
+    .description('write one self-contained HTML page of a saved capture (the inspector, offline: scripts, styles and data inline), for a bug report')
+    .argument('<CAPTURE>', 'the capture file: the pcapng of --pcap or the JSON lines of --jsonl')
+    .addOption(pathOption('-o, --output <FILE.html>', 'the page to write (owner-only; an existing file is replaced, a symbolic link refused)').makeOptionMandatory())
+    .addOption(new Option('--redact-passwords', 'passwords and MD5 hashes are not written into the page'))
+    .addOption(valueOption('--max-value-bytes <n>', `cut longer values${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
+    .helpOption('-h, --help', 'print this help and exit')
+    .allowExcessArguments(false);
+  report.action((file: string) => {
+    if (Object.keys(program.opts()).length > 0) throw new ConfigError('options before "report" belong to the proxy; put report\'s options after it (pgscope report CAPTURE -o FILE.html)');
+    const o = report.opts<{ output: string; redactPasswords?: boolean; maxValueBytes?: number }>();
+    const opts = { redact: o.redactPasswords ?? false, maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes };
+    chosen.run = async () => (await import('./commands/capture-commands.js')).reportCommand(file, o.output, opts, io.out, io.err);
   });
 
   return program;

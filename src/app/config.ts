@@ -92,6 +92,14 @@ export interface Config {
    * up, instead of dropping output (marked) so that traffic never waits.
    */
   lossless: boolean;
+  /** --ui: serve the inspector (a web page) next to the proxy. */
+  ui: boolean;
+  /** --ui-port; 0 = any free port. */
+  uiPort: number;
+  /** --ui-host: the inspector's address; beyond loopback only when asked (with a warning). */
+  uiHost: string;
+  /** --ui-keep: messages the inspector keeps per connection (older ones are dropped and counted). */
+  uiKeep: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -133,6 +141,10 @@ export const DEFAULTS: Config = Object.freeze({
   fault: [],
   summary: false,
   lossless: false,
+  ui: false,
+  uiPort: 0,
+  uiHost: '127.0.0.1',
+  uiKeep: 20_000,
 });
 
 /** A configuration mistake; the CLI prints `pgscope: <message>` and exits with status 2. */
@@ -305,6 +317,9 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
   parseListenIp('--client-listen-ip', out.clientListenIp);
   checkPort('--client-listen-port', out.clientListenPort, 0);
   checkPort('--server-connect-port', out.serverConnectPort, 1);
+  checkPort('--ui-port', out.uiPort, 0);
+  parseListenIp('--ui-host', out.uiHost);
+  if (!(Number.isSafeInteger(out.uiKeep) && out.uiKeep >= 1)) throw new ConfigError(`--ui-keep: expected a positive whole number; got ${out.uiKeep}`);
   parseChoice('--server-sslmode', SSL_MODES, out.serverSslmode);
   parseChoice('--server-sslnegotiation', SSL_NEGOTIATIONS, out.serverSslnegotiation);
   parseChoice('--send-chunking', SEND_CHUNKINGS, out.sendChunking);
@@ -373,6 +388,9 @@ export function validateConfig(c: Config, given?: ReadonlySet<keyof Config>): Co
     const other = files.get(key);
     if (other) throw new ConfigError(`${other} and ${flag} name the same file (${path}): give each output a file of its own`);
     files.set(key, flag);
+  }
+  for (const k of ['uiPort', 'uiHost', 'uiKeep'] as const) {
+    if (chosen(k) && !out.ui) throw new ConfigError(`--${k === 'uiPort' ? 'ui-port' : k === 'uiHost' ? 'ui-host' : 'ui-keep'} needs --ui (the inspector it sets up)`);
   }
   if (out.serverSslmode === 'disable' && out.serverSslnegotiation === 'direct') {
     throw new ConfigError('--server-sslnegotiation direct starts with TLS, which --server-sslmode disable rules out');

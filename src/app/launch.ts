@@ -15,6 +15,7 @@ import { ClientTlsContexts } from '../net/client-tls.js';
 import { Listener } from '../net/listener.js';
 import { selfLoopChecker } from '../net/self-loop.js';
 import type { StatementAnalysisOptions } from '../analysis/connection-statements.js';
+import { liveInspector } from './live-inspector.js';
 
 export interface RunningProxy {
   /** The address and port actually listened on (port 0 → the one the OS chose). */
@@ -22,6 +23,8 @@ export interface RunningProxy {
   port: number;
   /** Resolves with the exit status once the proxy has stopped. */
   done: Promise<number>;
+  /** The inspector's address with its token (--ui), or null. */
+  inspectorUrl: string | null;
   /** Once stopped: some output could not be written whole (its reader was not reading), and was given up. */
   readonly outputsAbandoned: boolean;
   /** Stop: close the listener and the connections, flush the log. */
@@ -62,13 +65,17 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     // --lossless: no client or server is read from while an output's reader is behind.
     onCongestion: (behind) => outputsBehind(behind),
   });
-  const tap = opts.tap;
-  const log = tap
-    ? (ev: ProxyEvent): void => {
-        outputs.log(ev);
-        tap(ev);
-      }
-    : outputs.log;
+  // --ui: rules can be added at run time from the page, so there is always a rule set.
+  const faults = opts.faults ?? (config.fault.length > 0 || config.ui ? new FaultSet(config.fault) : null);
+  const ui = config.ui ? liveInspector(config, faults) : null;
+  const taps = [ui ? (ev: ProxyEvent) => ui.sink.write(ev) : null, opts.tap ?? null].filter((t) => t !== null);
+  const log =
+    taps.length > 0
+      ? (ev: ProxyEvent): void => {
+          outputs.log(ev);
+          for (const t of taps) t(ev);
+        }
+      : outputs.log;
   const status = (text: string, level: 'info' | 'warn' | 'error' = 'info'): void => log({ kind: 'status', conn: null, time: Date.now(), level, text });
   if (config.redactPasswords) status('--redact-passwords: passwords and MD5 hashes are redacted in every output');
   if (outputs.filterDescription) status(`--filter: the log and --jsonl show only ${outputs.filterDescription}`);
@@ -99,7 +106,6 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     status(`${config.clientCa ? 'issued the default certificate (localhost) from the local CA' : `generated a ${config.clientCertSig === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'} key and self-signed certificate for the client leg`} in ${Date.now() - t0} ms`);
   }
 
-  const faults = opts.faults ?? (config.fault.length > 0 ? new FaultSet(config.fault) : null);
   if (faults) for (const f of faults.list()) status(`--fault: rule ${f.id}: ${f.canonical}`);
 
   const cancels = new CancelRegistry();
@@ -113,8 +119,9 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     overrideAuth: config.overrideAuth ? { channelBinding: config.serverChannelBinding } : null,
     clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
     wire: outputs.wire,
-    statements: mergeAnalysis(outputs.statements, opts.statements ?? null),
-    essentialOnly: !outputs.showsMessages,
+    // The inspector shows statements with typed values whatever the outputs need.
+    statements: mergeAnalysis(mergeAnalysis(outputs.statements, opts.statements ?? null), ui ? { redact: config.redactPasswords, typed: true, records: true } : null),
+    essentialOnly: !outputs.showsMessages && ui === null && !opts.tap,
     logCerts: config.logCerts,
     hook: combineHooks([faults, opts.hook]),
   };
@@ -170,6 +177,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     stopping = true;
     status('stopping: closing the listener');
     await listener.close();
+    await ui?.close();
     if (faults) for (const f of faults.list()) status(`fault rule ${f.id} (${f.canonical}): acted ${f.hits} time(s) on ${f.matches} match(es)`);
     // Everything logged so far first, then the summary below it; a reader that is not
     // reading gets a second to catch up, then what it has not taken is given up (and said).
@@ -208,11 +216,23 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
   const where = fmtHostPort(config.clientListenIp, listenPort);
   const to = config.serverHost ? fmtHostPort(config.serverHost, config.serverConnectPort) : `the SNI name minus ${JSON.stringify(config.serverDeleteSuffix)} (else localhost), port ${config.serverConnectPort}`;
   status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
+  let inspectorUrl: string | null = null;
+  if (ui) {
+    const server = await ui.start(`${where} → ${to}`, status).catch(async (e: unknown) => {
+      await listener.close();
+      for (const k of keylogs) k.close();
+      const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is taken' : e instanceof Error ? e.message : String(e);
+      throw new ConfigError(`--ui: cannot serve the inspector on ${fmtHostPort(config.uiHost, config.uiPort)}: ${why}`);
+    });
+    inspectorUrl = server.url;
+    status(`inspector: open ${server.url}`);
+  }
   outputs.flush();
   return {
     address: config.clientListenIp,
     port: listenPort,
     done,
+    inspectorUrl,
     stop,
     log,
     get outputsAbandoned() {

@@ -15,7 +15,7 @@ import { launch } from './launch.js';
  * pgscope as a library: `startProxy()` runs the same proxy as the CLI, for test suites and
  * tools. Options are the CLI's flags in camelCase (Config: `serverHost`,
  * `serverConnectPort`, `serverSslmode`, `logForwarded`, `jsonl`, `pcap`, `queryLog`,
- * `filter`, `redactPasswords`, `overrideAuth`, …), with two differences that suit a test
+ * `filter`, `redactPasswords`, `overrideAuth`, `ui`, …), with two differences that suit a test
  * suite: it listens on a free port unless `clientListenPort` is given, and it writes no
  * text log unless `logfile` is given. Events reach listeners as objects of the same form as
  * JSON lines (docs/jsonl.md).
@@ -52,6 +52,8 @@ export interface PgscopeProxy {
   /** The address and port pgscope listens on: point your client there. */
   readonly address: string;
   readonly port: number;
+  /** With `ui: true`: the inspector's address, with its token, to open in a browser; else null. */
+  readonly inspectorUrl: string | null;
   on<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
   off<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
   once<K extends keyof ProxyEventMap>(event: K, listener: (o: ProxyEventMap[K]) => void): this;
@@ -89,6 +91,7 @@ class Proxy extends EventEmitter implements PgscopeProxy {
   constructor(
     readonly address: string,
     readonly port: number,
+    readonly inspectorUrl: string | null,
     private readonly rules: FaultSet,
     private readonly stop: () => Promise<void>,
   ) {
@@ -165,7 +168,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<PgscopePro
   }).catch((e: unknown) => {
     throw e instanceof TlsSetupError || e instanceof OutputSetupError ? new TypeError(`startProxy: ${e.message}`) : e;
   });
-  proxy = new Proxy(running.address, running.port, rules, async () => {
+  proxy = new Proxy(running.address, running.port, running.inspectorUrl, rules, async () => {
     await running.stop();
     await running.done;
   });

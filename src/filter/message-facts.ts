@@ -21,12 +21,20 @@ export function normalizedName(name: string): string {
   return n;
 }
 
+/** What messageFacts reads of a message: a DecodedMessage, or a JSON-lines message's members. */
+export interface FactsOfMessage {
+  name: string;
+  sub: readonly string[];
+  frame: { direction: DecodedMessage['frame']['direction'] };
+  error?: unknown;
+}
+
 /**
  * Fill `f` (reused between messages) with what a condition can ask of one decoded message:
  * its sender, connection, name and nested names, whether it is a query request or result,
  * an error, and the SQL it runs (given: the caller knows it, see MessageView.sql).
  */
-export function messageFacts(m: DecodedMessage, sender: Sender, conn: number | null, sql: string | null, f: Facts): Facts {
+export function messageFacts(m: FactsOfMessage, sender: Sender, conn: number | null, sql: string | null, f: Facts): Facts {
   f.conn = conn;
   f.sender = sender;
   f.name = normalizedName(m.name);

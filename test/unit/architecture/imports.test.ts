@@ -14,7 +14,10 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   'index.ts': ['app', 'faults', 'session', 'output', 'protocol'],
-  app: ['net', 'faults', 'output', 'session', 'analysis', 'filter', 'protocol', 'tls', 'demo'],
+  app: ['web', 'capture', 'inspector', 'net', 'faults', 'output', 'session', 'analysis', 'filter', 'protocol', 'tls', 'demo'],
+  web: ['inspector', 'faults'],
+  capture: ['output', 'session', 'protocol'],
+  inspector: ['output', 'session', 'analysis', 'filter', 'protocol'],
   net: ['session', 'protocol', 'tls'],
   faults: ['session', 'analysis', 'filter', 'protocol'],
   output: ['session', 'analysis', 'filter', 'protocol'],

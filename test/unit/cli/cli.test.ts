@@ -96,6 +96,10 @@ describe('pgscope (proxy): flags → Config', () => {
       '--fault', 'error 40001 once',
       '--summary',
       '--lossless',
+      '--ui',
+      '--ui-port', '8123',
+      '--ui-host', '::1',
+      '--ui-keep', '500',
     ]);
     assert.deepEqual(c, {
       serverHost: 'db.internal',
@@ -136,6 +140,10 @@ describe('pgscope (proxy): flags → Config', () => {
       fault: ['delay 5ms when client', 'error 40001 once'],
       summary: true,
       lossless: true,
+      ui: true,
+      uiPort: 8123,
+      uiHost: '::1',
+      uiKeep: 500,
     } satisfies Config);
   });
 

@@ -53,6 +53,10 @@ describe('DEFAULTS', () => {
       fault: [],
       summary: false,
       lossless: false,
+      ui: false,
+      uiPort: 0,
+      uiHost: '127.0.0.1',
+      uiKeep: 20_000,
     } satisfies Config);
   });
 

@@ -21,8 +21,12 @@ import { encodeAndDecode, SAMPLES } from './support.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SRC = join(ROOT, 'src');
 
-/** Where span names are spelled: the message modules and the shared readers they use. */
-const MESSAGE_MODULES = ['protocol/frontend/', 'protocol/backend/', 'protocol/replication/', 'protocol/copy-data.ts', 'protocol/scram.ts'];
+/**
+ * Where span names are spelled: the message modules and the shared readers they use; the
+ * one-line summary, which reads a message's fields in either form (spans, or JSON lines'
+ * fields, which have no accessors); and the inspector's reader of JSON lines by name.
+ */
+const MESSAGE_MODULES = ['protocol/frontend/', 'protocol/backend/', 'protocol/replication/', 'protocol/copy-data.ts', 'protocol/scram.ts', 'protocol/summary-line.ts', 'inspector/jsonl-fields.ts'];
 
 /**
  * Folders whose code still looks spans up by name, waiting to be switched to the codecs'

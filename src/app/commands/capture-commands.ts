@@ -1,0 +1,124 @@
+/**
+ * `pgscope view CAPTURE` (the inspector over a saved capture, served on loopback) and
+ * `pgscope report CAPTURE -o FILE.html` (one self-contained page that opens offline). Both
+ * read any capture src/capture understands: the pcapng of --pcap, JSON lines of --jsonl.
+ */
+import { basename } from 'node:path';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { CaptureError } from '../../capture/capture-error.js';
+import { readCapture } from '../../capture/read-capture.js';
+import { DEFAULT_LIMITS, Inspector } from '../../inspector/inspector.js';
+import type { ReportData } from '../../inspector/types.js';
+import { newNonce, pageHtml, UiMissingError } from '../../web/page.js';
+import { startInspectorServer } from '../../web/server.js';
+import { packageVersion } from '../version.js';
+
+export interface CaptureCommandOptions {
+  redact: boolean;
+  maxValueBytes: number;
+}
+
+export interface ViewOptions extends CaptureCommandOptions {
+  host: string;
+  port: number;
+  /** Messages kept per connection. */
+  keep: number;
+}
+
+type Say = (s: string) => void;
+
+async function load(file: string, opts: CaptureCommandOptions, err: Say): Promise<Awaited<ReturnType<typeof readCapture>> | null> {
+  try {
+    const c = await readCapture(file, { redact: opts.redact, maxValueBytes: opts.maxValueBytes });
+    for (const n of c.notes) err(`pgscope: ${file}: ${n}\n`);
+    return c;
+  } catch (e) {
+    if (e instanceof CaptureError) {
+      err(`pgscope: ${e.message}\n`);
+      return null;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      err(`pgscope: cannot read ${file}: ${(e as Error).message}\n`);
+      return null;
+    }
+    throw e;
+  }
+}
+
+/** Serve the inspector over a capture until SIGINT/SIGTERM; resolves to the exit status. */
+export async function viewCommand(file: string, opts: ViewOptions, out: Say, err: Say, until?: Promise<void>): Promise<number> {
+  const capture = await load(file, opts, err);
+  if (!capture) return 1;
+  const inspector = new Inspector({
+    mode: 'capture',
+    title: basename(file),
+    redacted: opts.redact,
+    limits: { messagesPerConnection: opts.keep, messages: Math.max(opts.keep, DEFAULT_LIMITS.messages) },
+  });
+  for (const o of capture.objects) inspector.ingest(o);
+  let server;
+  try {
+    server = await startInspectorServer({ host: opts.host, port: opts.port, inspector, faults: null, title: basename(file) });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is taken' : (e as Error).message;
+    err(`pgscope: cannot serve the inspector on port ${opts.port}: ${why}\n`);
+    return 1;
+  }
+  const o = inspector.overview();
+  out(`${file}: ${o.counts.messages} messages, ${o.counts.statements} statements on ${o.counts.connections} connections\n`);
+  out(`inspector: open ${server.url}\n`);
+  await (until ??
+    new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }));
+  await server.close();
+  return 0;
+}
+
+/** Write the self-contained report; resolves to the exit status. */
+export async function reportCommand(file: string, output: string, opts: CaptureCommandOptions, out: Say, err: Say): Promise<number> {
+  const capture = await load(file, opts, err);
+  if (!capture) return 1;
+  const data: ReportData = {
+    title: basename(file),
+    redacted: opts.redact,
+    generated: `${new Date().toISOString()} by pgscope ${packageVersion()}`,
+    limits: DEFAULT_LIMITS,
+    objects: capture.objects,
+  };
+  let page: string;
+  try {
+    page = pageHtml({ title: data.title, nonce: newNonce(), report: data });
+  } catch (e) {
+    if (e instanceof UiMissingError) {
+      err(`pgscope: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  // Owner-only, and never through a symbolic link (the page holds decrypted traffic).
+  let fd: number;
+  try {
+    fd = openSync(output, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    err(`pgscope: cannot write ${output}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const bytes = Buffer.from(page, 'utf8');
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+  } finally {
+    closeSync(fd);
+  }
+  const messages = capture.objects.filter((o) => o.type === 'message').length;
+  out(`wrote ${output} (${(Buffer.byteLength(page) / 1024).toFixed(0)} KiB: ${messages} messages); it opens offline in any browser\n`);
+  return 0;
+}
