@@ -1,93 +1,115 @@
 /**
- * A saved capture, read back into JSON-lines objects (docs/jsonl.md): a pcapng or pcap
- * (its TCP streams reassembled and decoded by pgscope's codec, statements found by its
- * analysis, written by the very sink --jsonl uses), or JSON lines as --jsonl wrote them.
+ * A saved capture, read back into JSON-lines objects (docs/jsonl.md), for `pgscope view`
+ * and `pgscope report`: a pcapng or classic pcap file (its TCP connections put back
+ * together, decoded by pgscope's codec, statements found by its analysis, and written by
+ * the very sink --jsonl writes with, so the objects are those the live proxy would have
+ * written), or JSON lines as --jsonl wrote them. The file is read in chunks: what is kept
+ * is what the caller keeps of the objects, plus the connections open at the moment.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { jsonlObjectSink } from '../output/jsonl/object-sink.js';
 import type { JsonlObject } from '../output/jsonl/objects.js';
 import { CaptureError } from './capture-error.js';
-import { pcapngPackets, pcapPackets, sniffFormat, type Packet } from './capture-files.js';
+import { CaptureNotes } from './capture-notes.js';
+import { JsonlReader } from './jsonl-reader.js';
+import { PcapReader, pcapMagic } from './pcap-reader.js';
+import { PcapngReader, type ChunkReader, type Packet } from './pcapng-reader.js';
+import { isPgscopeGapMarker } from './pgscope-comments.js';
 import { Replay } from './replay.js';
 import { segmentOf } from './tcp-segments.js';
 import { TcpStreams } from './tcp-streams.js';
 
 export interface CaptureOptions {
+  /** As --redact-passwords: no secret value, and no raw bytes of a message holding one. */
   redact: boolean;
-  /** Longest value kept (as --max-value-bytes); the bytes of a message are kept up to 64 KiB. */
+  /** As --max-value-bytes: raw bytes and values are cut at Math.max(this, 1024), as the live proxy's JSON lines. */
   maxValueBytes?: number;
-  /** Ports a server listens on, for connections whose handshake is not in the capture (default 5432). */
+  /** A connection whose handshake is not in the capture has its server on one of these ports (default 5432). */
   serverPorts?: number[];
 }
 
+type Format = 'pcapng' | 'pcap' | 'jsonl';
+
 export interface Capture {
-  format: 'pcapng' | 'pcap' | 'jsonl';
+  format: Format;
+  /** Every JSON-lines object, in the order of the capture. */
   objects: JsonlObject[];
-  /** What a reader should know: packets that are not TCP, bytes missing, encrypted connections. */
+  /** What a reader should know: encrypted connections, bytes missing, packets skipped. */
   notes: string[];
 }
 
-function readJsonl(file: string, text: string): JsonlObject[] {
-  const out: JsonlObject[] = [];
-  let at = 0;
-  let line = 0;
-  while (at < text.length) {
-    const nl = text.indexOf('\n', at);
-    const end = nl === -1 ? text.length : nl;
-    line++;
-    const l = text.slice(at, end).trim();
-    if (l !== '') {
-      let o: unknown;
-      try {
-        o = JSON.parse(l);
-      } catch {
-        throw new CaptureError(file, at, `line ${line}`, 'a pcapng or pcap file, or JSON lines as --jsonl writes them (this line is not JSON)');
-      }
-      const v = o as { v?: unknown; type?: unknown };
-      if (typeof o !== 'object' || o === null || v.v !== 1 || typeof v.type !== 'string') {
-        throw new CaptureError(file, at, `line ${line}`, 'a JSON-lines object of pgscope (with "v": 1 and a "type")');
-      }
-      out.push(o as JsonlObject);
-    }
-    at = end + 1;
-  }
-  return out;
+/** Bytes read at a time. */
+const CHUNK = 1024 * 1024;
+const PCAPNG_MAGIC = 0x0a0d0d0a;
+/** The default of --max-value-bytes; JSON lines never cut raw bytes below 1024 anyway. */
+const MIN_RAW_BYTES = 1024;
+
+/**
+ * Every JSON-lines object the capture holds, in the order of the capture. Rejects with a
+ * CaptureError for a file that is not a capture (naming the block, packet or line, its
+ * byte offset and what was expected), or with the file system's error.
+ */
+export async function readCapture(path: string, opts: CaptureOptions): Promise<Capture> {
+  const objects: JsonlObject[] = [];
+  const { format, notes } = await forEachCaptureObject(path, opts, (o) => objects.push(o));
+  return { format, objects, notes };
 }
 
-export async function readCapture(file: string, opts: CaptureOptions): Promise<Capture> {
-  const bytes = readFileSync(file);
-  const format = sniffFormat(bytes);
-  if (format === null) {
-    const text = bytes.toString('utf8');
-    if (!text.trimStart().startsWith('{')) throw new CaptureError(file, 0, 'the start of the file', 'a pcapng or pcap file, or JSON lines as --jsonl writes them');
-    return { format: 'jsonl', objects: readJsonl(file, text), notes: [] };
+/** readCapture, handing each object on as it is made instead of keeping them all. */
+export async function forEachCaptureObject(path: string, opts: CaptureOptions, onObject: (o: JsonlObject) => void): Promise<Omit<Capture, 'objects'>> {
+  const notes = new CaptureNotes();
+  let reading: { format: Format; reader: ChunkReader; finish: () => void } | null = null;
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    reading ??= open(path, chunk, opts, onObject, notes);
+    reading.reader.push(chunk);
   }
-  const objects: JsonlObject[] = [];
-  const notes: string[] = [];
-  const sink = jsonlObjectSink((o) => objects.push(o), { redact: opts.redact, maxRawBytes: Math.max(opts.maxValueBytes ?? 256, 64 * 1024) });
-  const replay = new Replay((ev) => sink.write(ev), opts.redact);
-  const streams = new TcpStreams(new Set(opts.serverPorts ?? [5432]));
-  const packets: Iterable<Packet> = format === 'pcapng' ? pcapngPackets(file, bytes) : pcapPackets(file, bytes);
-  let notTcp = 0;
-  let last = 0;
-  for (const p of packets) {
-    const ts = p.ts || last;
-    last = Math.max(last, ts);
-    const seg = segmentOf(p.linkType, p.data);
-    if (!seg) {
-      // pgscope writes an empty packet with a comment where its reader fell behind.
-      if (p.comment) notes.push(`frame ${p.frame}: ${p.comment}`);
-      else notTcp++;
-      continue;
-    }
-    for (const ev of streams.push(seg, ts, p.comment)) {
-      if (ev.kind === 'note' && !ev.text.startsWith('pgscope')) notes.push(`frame ${p.frame}: ${ev.text}`);
-      replay.push(ev);
-    }
+  if (reading === null) throw new CaptureError(path, 0, 'the start of the file', 'a pcapng file, a pcap file or JSON lines: the file is empty');
+  reading.reader.end();
+  reading.finish();
+  return { format: reading.format, notes: notes.list() };
+}
+
+/** The reader for the kind of file its first bytes say. */
+function open(path: string, head: Buffer, opts: CaptureOptions, onObject: (o: JsonlObject) => void, notes: CaptureNotes): { format: Format; reader: ChunkReader; finish: () => void } {
+  if (head.length >= 4 && head.readUInt32LE(0) === PCAPNG_MAGIC) return packets('pcapng', path, opts, onObject, notes);
+  if (pcapMagic(head) !== null) return packets('pcap', path, opts, onObject, notes);
+  if (opensObject(head)) {
+    if (opts.redact) notes.add('JSON lines are shown as they were written: passwords are taken out when pgscope writes them (--redact-passwords), not when it reads them');
+    return { format: 'jsonl', reader: new JsonlReader(path, onObject), finish: () => {} };
   }
-  for (const ev of streams.end(last)) replay.push(ev);
-  sink.close();
-  if (notTcp > 0) notes.push(`${notTcp} packet(s) are not TCP over IPv4/IPv6 and were skipped`);
-  for (const o of objects) if (o.type === 'status' && o.level === 'warn') notes.push(o.text);
-  return { format, objects, notes };
+  const found = head.subarray(0, 8).toString('hex');
+  throw new CaptureError(path, 0, 'the start of the file', `a pcapng file (0a0d0d0a), a pcap file (a1b2c3d4 or a1b23c4d, either byte order) or JSON lines ("{"), found ${found}`);
+}
+
+/** JSON lines start with "{" after any white space (and a byte-order mark). */
+function opensObject(head: Buffer): boolean {
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  return head[i] === 0x7b;
+}
+
+/** Packets → TCP segments → connections → the codec and analysis → JSON-lines objects. */
+function packets(format: 'pcapng' | 'pcap', path: string, opts: CaptureOptions, onObject: (o: JsonlObject) => void, notes: CaptureNotes): { format: Format; reader: ChunkReader; finish: () => void } {
+  const sink = jsonlObjectSink(onObject, { redact: opts.redact, maxRawBytes: Math.max(opts.maxValueBytes ?? 0, MIN_RAW_BYTES) });
+  const serverPorts = new Set(opts.serverPorts ?? [5432]);
+  const replay = new Replay((ev) => sink.write(ev), { redact: opts.redact, serverPorts, note: (text) => notes.add(text) });
+  const streams = new TcpStreams(serverPorts, (ev) => replay.push(ev));
+  let lastTime = 0;
+  const onPacket = (p: Packet): void => {
+    if (p.time > lastTime) lastTime = p.time;
+    if (isPgscopeGapMarker(p.data, p.comment)) {
+      notes.add(`frame ${p.number}: ${p.comment}`);
+      return;
+    }
+    const s = segmentOf(p.linkType, p.data);
+    if (typeof s === 'string') notes.skipped(s, p.linkType);
+    else streams.push(s, p.time, p.comment);
+  };
+  const reader = format === 'pcapng' ? new PcapngReader(path, onPacket, (text) => notes.add(text)) : new PcapReader(path, onPacket);
+  const finish = (): void => {
+    streams.end(lastTime);
+    replay.finish();
+    sink.close();
+  };
+  return { format, reader, finish };
 }

@@ -1,166 +1,237 @@
 /**
- * TCP connections out of segments: which side is the client (the one that sent the SYN;
- * without a handshake in the capture, the side whose port is not the server port), and
- * each direction's bytes in sequence order: out-of-order segments wait for the gap to
- * fill, retransmitted bytes are given once, and a gap that never fills is skipped with a
- * note (the bytes are lost to this capture). Pure.
+ * TCP connections out of captured segments, each direction's bytes in sequence order.
+ * Which side is the client: the one that sent the SYN; without the handshake in the
+ * capture, the side not on a server port (else the higher port, ephemeral ports being
+ * high). Segments ahead of what was expected wait for the hole to fill; retransmitted
+ * and overlapping bytes are given once; a hole is declared lost (a `gap`) when the
+ * receiver acknowledged past it, when too much waits behind it, or when the connection
+ * ends. Knows nothing of PostgreSQL (a TLS layer may come between this and the codec).
+ * Pure: segments in, events out.
  */
-import { FIN, RST, SYN, type Segment } from './tcp-segments.js';
-
-/** The ACK flag: a SYN with it answers one (the server's side of the handshake). */
-const ACK = 0x10;
+import type { Endpoint } from '../session/events.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Segment } from './tcp-segments.js';
 
 export type Direction = 'frontend' | 'backend';
 
-/** What the streams report, in capture order. */
+/** What the connections report, in capture order. `time`: the packet's (ms since the epoch). */
 export type StreamEvent =
-  | { kind: 'open'; id: number; ts: number; client: { address: string; port: number }; server: { address: string; port: number }; comment: string | null }
-  | { kind: 'data'; id: number; ts: number; direction: Direction; bytes: Buffer }
-  | { kind: 'close'; id: number; ts: number; how: 'fin' | 'rst' | 'end'; comment: string | null }
-  | { kind: 'note'; id: number; ts: number; text: string };
+  /** A connection's first packet. `handshake`: its SYN (or SYN-ACK) is in the capture. `comment`: that packet's. */
+  | { kind: 'open'; id: number; time: number; client: Endpoint; server: Endpoint; handshake: boolean; comment: string | null }
+  | { kind: 'data'; id: number; time: number; direction: Direction; bytes: Buffer }
+  /** `lost` bytes of this direction are not in the capture; what follows is data after them. */
+  | { kind: 'gap'; id: number; time: number; direction: Direction; lost: number }
+  /** `comment`: of the first FIN (or the RST) that carried one. */
+  | { kind: 'close'; id: number; time: number; how: 'fin' | 'rst' | 'end'; comment: string | null };
+
+/** Bytes held behind a hole, per direction; beyond, the hole is declared lost. */
+const MAX_HELD = 4 * 1024 * 1024;
+
+interface Held {
+  seq: number;
+  bytes: Buffer;
+}
 
 interface Side {
-  /** Next sequence number expected; null until known. */
+  /** The next sequence number expected; null until this side's first segment. */
   next: number | null;
-  /** Segments ahead of `next`, by their sequence number. */
-  ahead: Map<number, Buffer>;
-  fin: boolean;
+  /** Segments ahead of `next`, in sequence order. */
+  held: Held[];
+  heldBytes: number;
+  /** The sequence number of this side's FIN, once seen. */
+  finAt: number | null;
 }
 
-interface Conn {
+interface Connection {
   id: number;
+  /** The 4-tuple key of the client's segments. */
   clientKey: string;
+  serverKey: string;
   sides: Record<Direction, Side>;
-  closed: boolean;
+  /** The sequence number of the client's SYN: another SYN (not a retransmission) starts a new connection. */
+  clientSyn: number | null;
+  closeComment: string | null;
 }
 
-/** Most bytes held ahead of a gap per direction; beyond, the gap is declared lost. */
-const MAX_AHEAD = 8 * 1024 * 1024;
+/** Signed difference of two 32-bit sequence numbers. */
+const seqDiff = (a: number, b: number): number => (a - b) | 0;
 
-const key = (a: string, ap: number, b: string, bp: number): string => `${a}|${ap}|${b}|${bp}`;
+const keyOf = (src: string, srcPort: number, dst: string, dstPort: number): string => `${src} ${srcPort} ${dst} ${dstPort}`;
 
-/** 32-bit sequence difference a - b, signed. */
-const seqDiff = (a: number, b: number): number => ((a - b) | 0);
+const newSide = (): Side => ({ next: null, held: [], heldBytes: 0, finAt: null });
+
+const OTHER: Record<Direction, Direction> = { frontend: 'backend', backend: 'frontend' };
 
 export class TcpStreams {
-  private readonly byKey = new Map<string, Conn>();
+  private readonly byKey = new Map<string, Connection>();
   private nextId = 1;
 
-  /** `serverPorts`: without a SYN, a side on one of these ports is the server. */
-  constructor(private readonly serverPorts: ReadonlySet<number>) {}
+  constructor(
+    /** Without a handshake, a side on one of these ports is the server. */
+    private readonly serverPorts: ReadonlySet<number>,
+    private readonly emit: (ev: StreamEvent) => void,
+  ) {}
 
-  /** One segment at time `ts` (µs); `comment`: the packet's comment. */
-  push(s: Segment, ts: number, comment: string | null): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    const k = key(s.src, s.srcPort, s.dst, s.dstPort);
-    const back = key(s.dst, s.dstPort, s.src, s.srcPort);
-    let c = this.byKey.get(k) ?? this.byKey.get(back);
-    const isSyn = (s.flags & SYN) !== 0;
-    if (c && c.closed && isSyn && !(s.flags & ACK)) {
-      // A new connection on the same addresses and ports.
-      this.byKey.delete(k);
-      this.byKey.delete(back);
+  push(s: Segment, time: number, comment: string | null): void {
+    const key = keyOf(s.src, s.srcPort, s.dst, s.dstPort);
+    const syn = (s.flags & TCP_SYN) !== 0;
+    let c = this.byKey.get(key);
+    if (c && syn && !(s.flags & TCP_ACK) && !this.sameSyn(c, key, s.seq)) {
+      // A new SYN (not a retransmitted one) on the same addresses and ports: a new connection.
+      this.close(c, 'end', time, null);
       c = undefined;
     }
     if (!c) {
-      if ((s.flags & (FIN | RST)) !== 0 && s.payload.length === 0) return out;
-      // The client: who sent a bare SYN; else the side not on a server port.
-      const fromClient = isSyn ? !(s.flags & ACK) : this.serverPorts.has(s.dstPort) || !this.serverPorts.has(s.srcPort);
-      const clientKey = fromClient ? k : back;
-      c = { id: this.nextId++, clientKey, sides: { frontend: { next: null, ahead: new Map(), fin: false }, backend: { next: null, ahead: new Map(), fin: false } }, closed: false };
-      this.byKey.set(clientKey, c);
-      const client = fromClient ? { address: s.src, port: s.srcPort } : { address: s.dst, port: s.dstPort };
-      const server = fromClient ? { address: s.dst, port: s.dstPort } : { address: s.src, port: s.srcPort };
-      out.push({ kind: 'open', id: c.id, ts, client, server, comment });
+      // An ACK, FIN or RST of a connection whose data is not in the capture: nothing to read.
+      if (!syn && s.payload.length === 0) return;
+      c = this.open(s, key, time, comment);
     }
-    const direction: Direction = k === c.clientKey ? 'frontend' : 'backend';
+    const direction: Direction = key === c.clientKey ? 'frontend' : 'backend';
     const side = c.sides[direction];
-    if (isSyn) side.next = (s.seq + 1) >>> 0;
-    else if (side.next === null) side.next = s.seq;
-    if (s.payload.length > 0) this.deliver(c, direction, side, s.seq, s.payload, ts, out);
-    if ((s.flags & RST) !== 0 && !c.closed) {
-      c.closed = true;
-      out.push({ kind: 'close', id: c.id, ts, how: 'rst', comment });
-    } else if ((s.flags & FIN) !== 0) {
-      side.fin = true;
-      if (c.sides.frontend.fin && c.sides.backend.fin && !c.closed) {
-        this.flushGaps(c, ts, out);
-        c.closed = true;
-        out.push({ kind: 'close', id: c.id, ts, how: 'fin', comment });
-      } else if (direction === 'frontend' && comment) {
-        // pgscope writes why the connection ended on the client's FIN.
-        out.push({ kind: 'note', id: c.id, ts, text: comment });
-      }
+    // A SYN takes one sequence number: its data (if any) starts after it.
+    const seq = syn ? (s.seq + 1) >>> 0 : s.seq;
+    side.next ??= seq;
+    if (s.payload.length > 0) this.data(c, direction, side, seq, s.payload, time);
+    if (s.flags & TCP_FIN) {
+      side.finAt ??= (seq + s.payload.length) >>> 0;
+      // pgscope writes why a connection ended on its first FIN.
+      if (comment !== null) c.closeComment ??= comment;
     }
-    return out;
+    if (s.flags & TCP_ACK) this.acknowledged(c, OTHER[direction], s.ack, time);
+    if (s.flags & TCP_RST) this.close(c, 'rst', time, comment ?? c.closeComment);
+    else if (this.complete(c)) this.close(c, 'fin', time, c.closeComment);
   }
 
-  private deliver(c: Conn, direction: Direction, side: Side, seq: number, payload: Buffer, ts: number, out: StreamEvent[]): void {
-    const next = side.next!;
-    const d = seqDiff(seq, next);
-    if (d > 0) {
-      // Ahead of a gap: keep it until the gap fills.
-      if (!side.ahead.has(seq)) side.ahead.set(seq, payload);
-      let held = 0;
-      for (const b of side.ahead.values()) held += b.length;
-      if (held > MAX_AHEAD) this.skipGap(c, direction, side, ts, out);
+  /** The capture ended: connections still open end, with what waited behind holes. */
+  end(time: number): void {
+    for (const c of new Set(this.byKey.values())) this.close(c, 'end', time, c.closeComment);
+  }
+
+  private open(s: Segment, key: string, time: number, comment: string | null): Connection {
+    const back = keyOf(s.dst, s.dstPort, s.src, s.srcPort);
+    const fromClient = this.sentByClient(s);
+    const c: Connection = {
+      id: this.nextId++,
+      clientKey: fromClient ? key : back,
+      serverKey: fromClient ? back : key,
+      sides: { frontend: newSide(), backend: newSide() },
+      clientSyn: s.flags & TCP_SYN && !(s.flags & TCP_ACK) ? s.seq : null,
+      closeComment: null,
+    };
+    this.byKey.set(key, c);
+    this.byKey.set(back, c);
+    const src = { address: s.src, port: s.srcPort };
+    const dst = { address: s.dst, port: s.dstPort };
+    const handshake = (s.flags & TCP_SYN) !== 0;
+    this.emit({ kind: 'open', id: c.id, time, client: fromClient ? src : dst, server: fromClient ? dst : src, handshake, comment });
+    return c;
+  }
+
+  /** A client's SYN of this connection (retransmitted, or the first seen after its SYN-ACK), not one that starts another. */
+  private sameSyn(c: Connection, key: string, seq: number): boolean {
+    if (key !== c.clientKey) return false;
+    if (c.clientSyn === null) {
+      const next = c.sides.frontend.next;
+      if (next !== null && next !== (seq + 1) >>> 0) return false;
+      c.clientSyn = seq;
+    }
+    return c.clientSyn === seq;
+  }
+
+  private sentByClient(s: Segment): boolean {
+    if (s.flags & TCP_SYN) return !(s.flags & TCP_ACK);
+    const toServer = this.serverPorts.has(s.dstPort);
+    if (toServer !== this.serverPorts.has(s.srcPort)) return toServer;
+    return s.srcPort !== s.dstPort ? s.srcPort > s.dstPort : true;
+  }
+
+  private data(c: Connection, direction: Direction, side: Side, seq: number, payload: Buffer, time: number): void {
+    const ahead = seqDiff(seq, side.next!);
+    if (ahead > 0) {
+      this.hold(side, seq, payload);
+      if (side.heldBytes > MAX_HELD) this.skipHole(c, direction, side, time);
       return;
     }
-    // Overlap with what was given already (a retransmission): only the new part.
-    if (-d >= payload.length) return;
-    const fresh = payload.subarray(-d);
-    out.push({ kind: 'data', id: c.id, ts, direction, bytes: fresh });
-    side.next = (next + fresh.length) >>> 0;
-    this.drainAhead(c, direction, side, ts, out);
+    // Bytes already given (a retransmission, or its overlap with what came before): once is enough.
+    if (-ahead >= payload.length) return;
+    this.give(c, direction, side, payload.subarray(-ahead), time);
+    this.drain(c, direction, side, time);
   }
 
-  private drainAhead(c: Conn, direction: Direction, side: Side, ts: number, out: StreamEvent[]): void {
-    for (let progress = true; progress && side.ahead.size > 0; ) {
-      progress = false;
-      for (const [seq, b] of side.ahead) {
-        const d = seqDiff(seq, side.next!);
-        if (d > 0) continue;
-        side.ahead.delete(seq);
-        progress = true;
-        if (-d < b.length) {
-          const fresh = b.subarray(-d);
-          out.push({ kind: 'data', id: c.id, ts, direction, bytes: fresh });
-          side.next = (side.next! + fresh.length) >>> 0;
-        }
-      }
+  private give(c: Connection, direction: Direction, side: Side, bytes: Buffer, time: number): void {
+    side.next = (side.next! + bytes.length) >>> 0;
+    this.emit({ kind: 'data', id: c.id, time, direction, bytes });
+  }
+
+  /** Keep a segment that came before the bytes it follows: a copy, so that the file's chunk is not kept with it. */
+  private hold(side: Side, seq: number, payload: Buffer): void {
+    const base = side.next!;
+    let i = side.held.length;
+    while (i > 0 && seqDiff(side.held[i - 1]!.seq, base) > seqDiff(seq, base)) i--;
+    const same = side.held[i - 1];
+    if (same && same.seq === seq) {
+      if (same.bytes.length >= payload.length) return;
+      side.heldBytes += payload.length - same.bytes.length;
+      same.bytes = Buffer.from(payload);
+      return;
+    }
+    side.held.splice(i, 0, { seq, bytes: Buffer.from(payload) });
+    side.heldBytes += payload.length;
+  }
+
+  /** Give what was held, as far as it follows on. */
+  private drain(c: Connection, direction: Direction, side: Side, time: number): void {
+    while (side.held.length > 0) {
+      const h = side.held[0]!;
+      const ahead = seqDiff(h.seq, side.next!);
+      if (ahead > 0) return;
+      side.held.shift();
+      side.heldBytes -= h.bytes.length;
+      if (-ahead < h.bytes.length) this.give(c, direction, side, h.bytes.subarray(-ahead), time);
     }
   }
 
-  /** Declare the bytes before the earliest held segment lost, and go on from it. */
-  private skipGap(c: Conn, direction: Direction, side: Side, ts: number, out: StreamEvent[]): void {
-    let first: number | null = null;
-    for (const seq of side.ahead.keys()) if (first === null || seqDiff(seq, first) < 0) first = seq;
-    if (first === null) return;
-    const lost = seqDiff(first, side.next!);
-    out.push({ kind: 'note', id: c.id, ts, text: `${lost} bytes from the ${direction === 'frontend' ? 'client' : 'server'} are missing from the capture (lost or not captured); what follows may not decode` });
-    side.next = first;
-    this.drainAhead(c, direction, side, ts, out);
+  /** The bytes before the first held segment are lost: say so, and go on from it. */
+  private skipHole(c: Connection, direction: Direction, side: Side, time: number): void {
+    const first = side.held[0];
+    if (!first) return;
+    this.lost(c, direction, side, first.seq, time);
+    this.drain(c, direction, side, time);
   }
 
-  private flushGaps(c: Conn, ts: number, out: StreamEvent[]): void {
+  private lost(c: Connection, direction: Direction, side: Side, upTo: number, time: number): void {
+    const lost = seqDiff(upTo, side.next!);
+    if (lost <= 0) return;
+    side.next = upTo;
+    this.emit({ kind: 'gap', id: c.id, time, direction, lost });
+  }
+
+  /**
+   * The receiver acknowledged `ack`: bytes before it that this capture lacks were sent and
+   * received, only not captured. Decided only when something waits behind the hole: an
+   * acknowledgement captured a little before the data it acknowledges is not a loss.
+   */
+  private acknowledged(c: Connection, direction: Direction, ack: number, time: number): void {
+    const side = c.sides[direction];
+    if (side.held.length === 0 || side.next === null || seqDiff(ack, side.next) <= 0) return;
+    const first = side.held[0]!;
+    this.lost(c, direction, side, seqDiff(first.seq, ack) <= 0 ? first.seq : ack, time);
+    this.drain(c, direction, side, time);
+  }
+
+  /** Both sides sent their FIN, and every byte before each FIN was given. */
+  private complete(c: Connection): boolean {
+    const { frontend: f, backend: b } = c.sides;
+    return f.finAt !== null && b.finAt !== null && f.next === f.finAt && b.next === b.finAt;
+  }
+
+  private close(c: Connection, how: 'fin' | 'rst' | 'end', time: number, comment: string | null): void {
     for (const direction of ['frontend', 'backend'] as const) {
       const side = c.sides[direction];
-      while (side.ahead.size > 0) this.skipGap(c, direction, side, ts, out);
+      while (side.held.length > 0) this.skipHole(c, direction, side, time);
     }
-  }
-
-  /** The capture ended: what is held ahead of gaps is given, open connections end. */
-  end(ts: number): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    const seen = new Set<Conn>();
-    for (const c of this.byKey.values()) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      if (c.closed) continue;
-      this.flushGaps(c, ts, out);
-      c.closed = true;
-      out.push({ kind: 'close', id: c.id, ts, how: 'end', comment: null });
-    }
-    return out;
+    // Forgotten at once: memory follows the connections open, not all there were.
+    this.byKey.delete(c.clientKey);
+    this.byKey.delete(c.serverKey);
+    this.emit({ kind: 'close', id: c.id, time, how, comment });
   }
 }
