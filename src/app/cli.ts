@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option, type OptionValues } from 'commander';
-import { decodeCommand, UsageError } from './commands/decode.js';
+import { DECODE_FORMATS, decodeCommand, UsageError, type DecodeFormat } from './commands/decode.js';
 import {
   buildConfig,
   CERT_SIGS,
@@ -161,8 +161,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   add(
     GROUP_LOGGING,
-    choice('--log-forwarded <how>', LOG_FORWARDED, 'how forwarded traffic is logged', DEFAULTS.logForwarded),
-    valueOption('--max-value-bytes <n>', `cut longer values in annotated output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)),
+    choice('--log-forwarded <how>', LOG_FORWARDED, 'how forwarded traffic is logged (annotated: every field with its bytes; compact: one line per message)', DEFAULTS.logForwarded),
+    valueOption('--max-value-bytes <n>', `cut longer values in annotated and compact output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)),
   );
   bool(GROUP_LOGGING, '--log-certs', "print both legs' certificates", DEFAULTS.logCerts);
   add(
@@ -221,8 +221,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .command('decode')
     .description('print the transcript of a recorded conversation (JSON: {"chunks": [{"dir": "frontend"|"backend", "hex": "…"}]}, as in test/fixtures/)')
     .argument('<FILE>', 'the recording')
-    .addOption(choice('--log-forwarded <how>', ['annotated', 'raw'], 'output format', 'annotated'))
-    .addOption(valueOption('--max-value-bytes <n>', `cut longer values in annotated output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
+    .addOption(choice('--log-forwarded <how>', DECODE_FORMATS, 'output format (compact: one line per message)', 'annotated'))
+    .addOption(valueOption('--max-value-bytes <n>', `cut longer values in annotated and compact output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
     .addOption(new Option('--bw', 'monochrome (--bw) or colour (--no-bw) (default: colour on a terminal)'))
     .addOption(new Option('--no-bw').hideHelp())
     .helpOption('-h, --help', 'print this help and exit')
@@ -231,7 +231,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   decode.action((file: string) => {
     const before = Object.keys(program.opts());
     if (before.length > 0) throw new ConfigError(`options before "decode" belong to the proxy; put decode's options after it (pgscope decode FILE [options])`);
-    const o = decode.opts<{ logForwarded?: 'annotated' | 'raw'; maxValueBytes?: number; bw?: boolean }>();
+    const o = decode.opts<{ logForwarded?: DecodeFormat; maxValueBytes?: number; bw?: boolean }>();
     const opts = { format: o.logForwarded ?? 'annotated', maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes, colour: resolveColour(o.bw, io.env, io.stdoutIsTTY) };
     chosen.run = async () => decodeCommand(file, opts, io.out);
   });

@@ -14,14 +14,14 @@ export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-f
 export type SslNegotiation = 'mimic' | 'direct' | 'postgres';
 export type SendChunking = 'whole' | 'byte';
 export type CertSig = 'rsa' | 'ecdsa';
-export type LogForwarded = 'none' | 'raw' | 'annotated';
+export type LogForwarded = 'none' | 'raw' | 'annotated' | 'compact';
 export type ChannelBinding = 'disable' | 'prefer' | 'require';
 
 export const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
 export const SSL_NEGOTIATIONS: readonly SslNegotiation[] = ['mimic', 'direct', 'postgres'];
 export const SEND_CHUNKINGS: readonly SendChunking[] = ['whole', 'byte'];
 export const CERT_SIGS: readonly CertSig[] = ['rsa', 'ecdsa'];
-export const LOG_FORWARDED: readonly LogForwarded[] = ['none', 'raw', 'annotated'];
+export const LOG_FORWARDED: readonly LogForwarded[] = ['none', 'raw', 'annotated', 'compact'];
 export const CHANNEL_BINDINGS: readonly ChannelBinding[] = ['disable', 'prefer', 'require'];
 
 export interface Config {
@@ -62,7 +62,7 @@ export interface Config {
   /** -c/--clear: truncate the logfile first (needs -l). */
   clearLogfile: boolean;
   verbose: boolean;
-  /** Values longer than this are cut in annotated output. */
+  /** Values longer than this are cut in annotated and compact output. */
   maxValueBytes: number;
   demo: boolean;
   /** --override-auth: ask the client for a cleartext password and authenticate to the server as pgscope. */

@@ -16,7 +16,7 @@ import { terminalSafe } from './terminal-safe.js';
 import { TextLog } from './text-log.js';
 
 /**
- * All of pgscope's outputs, fed by the same events: the text log (annotated or raw), and
+ * All of pgscope's outputs, fed by the same events: the text log (annotated, compact or raw), and
  * on request JSON lines, pcapng, the query log and the summary. Each costs nothing unless
  * asked for: the statement tracker runs only when something shows its results (typed
  * values in the annotated log or JSON lines, statements in the query log, JSON lines or
@@ -65,7 +65,7 @@ export interface Outputs {
  */
 export interface OutputsConfig {
   /** --log-forwarded: how the text log shows forwarded messages. */
-  logForwarded: 'none' | 'raw' | 'annotated';
+  logForwarded: 'none' | 'raw' | 'annotated' | 'compact';
   maxValueBytes: number;
   verbose: boolean;
   redactPasswords: boolean;
@@ -188,10 +188,10 @@ export function openOutputs(config: OutputsConfig, opts: OutputOptions = {}): Ou
     }
   };
   // Statement analysis (in each session) only for what needs it: typed values for the
-  // annotated log and JSON lines; statement records for the query log, JSON lines and the
+  // annotated and compact logs and JSON lines; statement records for the query log, JSON lines and the
   // summary; and with --redact-passwords, marking SQL that carries a password (and its
   // parameters) secret, whatever else is on. --pcap, the raw log or no log need none of it.
-  const typed = config.logForwarded === 'annotated' || config.jsonl !== null;
+  const typed = config.logForwarded === 'annotated' || config.logForwarded === 'compact' || config.jsonl !== null;
   const records = config.jsonl !== null || config.queryLog !== null || summary !== null;
   const statements = typed || records || config.redactPasswords ? { redact: config.redactPasswords, typed, records } : null;
   const log = fanOut;

@@ -1,15 +1,16 @@
 import type { Label, ProxyEvent } from '../session/events.js';
+import { CompactLog } from './compact.js';
 import type { LineWriter } from './line-writer.js';
 import type { Style } from './style.js';
 import { Transcript } from './transcript.js';
 
 export interface TextLogOptions {
-  /** How forwarded traffic is shown (Elephantshark's --log-forwarded). */
-  forwarded: 'none' | 'raw' | 'annotated';
+  /** How forwarded traffic is shown (Elephantshark's --log-forwarded, and compact: one line per message). */
+  forwarded: 'none' | 'raw' | 'annotated' | 'compact';
   style: Style;
   maxValueBytes: number;
   verbose: boolean;
-  /** --redact-passwords: secret fields (annotated) and every password message (raw) are hidden. */
+  /** --redact-passwords: secret fields (annotated, compact) and every password message (raw) are hidden. */
   redact?: boolean;
 }
 
@@ -26,11 +27,13 @@ const LABEL_TEXT: Record<Label, string> = {
 /**
  * The human-readable log, in Elephantshark's conventions: every line of a connection
  * starts with `#N`, messages are labelled `client -> server:` etc., and each forwarded
- * batch ends with `^^ 43 bytes forwarded at +0.61s`.
+ * batch ends with `^^ 43 bytes forwarded at +0.61s`. Compact (compact.ts): one line per
+ * message, pgscope's own messages included, `#N  C Query "select 1"`, and no `^^` lines.
  */
 export class TextLog {
   private readonly annotated: Transcript;
   private readonly raw: Transcript;
+  private readonly compact: CompactLog | null;
   private readonly line: (text: string) => void;
   /** The `#N  ` prefix of the connection seen last, made once per run of its events. */
   private prefixConn: number | null = null;
@@ -43,6 +46,7 @@ export class TextLog {
     const common = { style: opts.style, maxValueBytes: opts.maxValueBytes, redact: opts.redact ?? false };
     this.annotated = new Transcript({ format: 'annotated', ...common });
     this.raw = new Transcript({ format: 'raw', ...common });
+    this.compact = opts.forwarded === 'compact' ? new CompactLog(common) : null;
     this.line = (text) => this.out.line(text);
   }
 
@@ -66,12 +70,16 @@ export class TextLog {
       case 'codec': {
         const isForwarded = ev.label === 'client -> server' || ev.label === 'server -> client';
         if (isForwarded && this.opts.forwarded === 'none') return;
+        if (this.compact) {
+          this.compact.write(ev.event, ev.label, prefix, this.line);
+          return;
+        }
         const transcript = isForwarded && this.opts.forwarded === 'raw' ? this.raw : this.annotated;
         transcript.write(ev.event, LABEL_TEXT[ev.label] ?? `${ev.label}:`, prefix, this.line);
         return;
       }
       case 'forwarded':
-        if (this.opts.forwarded === 'none') return;
+        if (this.opts.forwarded === 'none' || this.compact) return;
         this.out.line(prefix + s.meaning(`^^ ${ev.bytes} bytes forwarded at +${ev.elapsed.toFixed(2)}s`));
         return;
       case 'security': {

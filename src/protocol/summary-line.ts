@@ -24,7 +24,10 @@ const MAX_ITEMS = 8;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 function clip(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+  if (s.length <= max) return s;
+  // Not between the two halves of a surrogate pair (an emoji): a lone half would show as an escape.
+  const end = /[\ud800-\udbff]/.test(s.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${s.slice(0, end)}…`;
 }
 
 /** A byte string as text: a Span holds bytes, JSON lines hold { text } or { hex }. */
@@ -73,9 +76,9 @@ function text(fields: readonly SummaryField[], name: string): string | null {
   return typeof v === 'string' ? v : v === undefined || v === null ? null : (bytesText(v) ?? String(v));
 }
 
-/** A list of values, `(a, b, …)`, at most MAX_ITEMS shown. */
-function tuple(items: string[]): string {
-  const shown = items.slice(0, MAX_ITEMS);
+/** A list of values, `(a, b, …)`, at most MAX_ITEMS shown (and worked out). */
+function tuple<T>(items: readonly T[], show: (item: T) => string): string {
+  const shown = items.slice(0, MAX_ITEMS).map(show);
   if (items.length > MAX_ITEMS) shown.push(`… ${items.length - MAX_ITEMS} more`);
   return `(${shown.join(', ')})`;
 }
@@ -115,9 +118,9 @@ function byName(name: string, fields: readonly SummaryField[]): string | null {
     case 'Parse':
       return `${named('statement', text(fields, 'destination prepared statement'))} ${quoted(text(fields, 'query string'))}`;
     case 'Bind': {
-      const params = all(fields, 'parameter').map(valueOf);
+      const params = all(fields, 'parameter');
       const into = named('portal', text(fields, 'destination portal'));
-      return `${into} ← ${named('statement', text(fields, 'source prepared statement'))}${params.length > 0 ? ` ${tuple(params)}` : ''}`;
+      return `${into} ← ${named('statement', text(fields, 'source prepared statement'))}${params.length > 0 ? ` ${tuple(params, valueOf)}` : ''}`;
     }
     case 'Execute': {
       const max = field(fields, 'maximum rows')?.value;
@@ -129,14 +132,12 @@ function byName(name: string, fields: readonly SummaryField[]): string | null {
       return named(target, text(fields, 'name'));
     }
     case 'DataRow':
-      return tuple(all(fields, 'column').map(valueOf));
+      return tuple(all(fields, 'column'), valueOf);
     case 'RowDescription':
-      return tuple(
-        all(fields, 'field').map((f) => {
-          const type = /\(([^)]+)\)/.exec(field(f.children ?? [], 'data type OID')?.meaning ?? '')?.[1];
-          return `${literal(f, false)}${type ? ` ${type}` : ''}`;
-        }),
-      );
+      return tuple(all(fields, 'field'), (f) => {
+        const type = /\(([^)]+)\)/.exec(field(f.children ?? [], 'data type OID')?.meaning ?? '')?.[1];
+        return `${literal(f, false)}${type ? ` ${type}` : ''}`;
+      });
     case 'CommandComplete':
       return text(fields, 'command tag');
     case 'ErrorResponse':
@@ -174,8 +175,9 @@ function firstMeaning(name: string, fields: readonly SummaryField[]): string {
  * as the codec or JSON lines list them); nested payload names (`sub`) lead when there are any.
  */
 export function summaryLine(name: string, sub: readonly string[], fields: readonly SummaryField[]): string {
+  // Empty when the field it reads is missing (a huge Query's SQL was not kept): then the first meaning says why.
   const specific = byName(name, fields);
-  const body = specific ?? firstMeaning(name, fields);
+  const body = specific || firstMeaning(name, fields);
   const lead = sub.length > 0 ? `${sub.join(' › ')} ` : '';
   return clip(`${lead}${body}`.trim(), LINE_CHARS);
 }

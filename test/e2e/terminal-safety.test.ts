@@ -4,7 +4,7 @@
  * hostile server (scripted here) answers with a column name, a text value, a command tag
  * and an error message full of them: C0 (ESC, BEL, CR), C1 (U+009B, a CSI on many
  * terminals) and bidi overrides. The annotated log (colour on: pgscope's own escape
- * sequences must survive), the status lines, the query log, the summary and JSON lines are
+ * sequences must survive), the compact log, the status lines, the query log, the summary and JSON lines are
  * checked: the text outputs hold no control character but pgscope's own colours, and
  * JSON lines stay valid JSON that decodes to exactly what was sent.
  */
@@ -30,6 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pgscope-terminal-'));
 let fake: Server;
 let fakePort = 0;
 let proxy: Pgscope;
+let compactProxy: Pgscope | undefined;
 
 /** Reads a startup packet, then answers each Query with hostile text; the second with an error. */
 function serve(s: Socket): void {
@@ -77,6 +78,7 @@ before(async () => {
 });
 after(async () => {
   await proxy?.stop();
+  await compactProxy?.stop();
   await new Promise<void>((r) => fake.close(() => r()));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -133,5 +135,39 @@ describe('hostile strings from the wire', () => {
     const records = objs.filter((o) => o.type === 'statement');
     assert.equal(records[0]!.tag, `SELECT 1${HOSTILE}`);
     assert.equal((records[1]!.error as { message: string }).message, `boom${HOSTILE}`);
+  });
+
+  it('reach no terminal as control characters in the compact log either (--log-forwarded compact, colour on)', T, async () => {
+    compactProxy = await startPgscope(['--no-bw', '--log-forwarded', 'compact', '--server-host', '127.0.0.1', '--server-connect-port', String(fakePort), '--server-sslmode', 'disable']);
+    const c = await RawClient.connect(compactProxy.port);
+    c.send(fe.sslRequest());
+    assert.equal(await c.readByte(), 'S');
+    await c.startTls({ servername: `db${HOSTILE_SNI}.example`, rejectUnauthorized: false });
+    await c.startup({ user: `u${HOSTILE}`, database: 'd' });
+    await c.roundTrip(fe.query(`select '${HOSTILE}' as "${HOSTILE}"`));
+    await c.roundTrip(fe.query('select 2'));
+    c.send(fe.terminate());
+    await c.waitClosed();
+    await compactProxy.waitFor(/connection end/);
+    await compactProxy.stop();
+
+    const log = compactProxy.output();
+    onlyOurEscapes(log);
+    const plain = log.replace(/\x1b\[(2|22|1;31|39;22|36|35|33|39)m/g, '');
+    const shown = '\\x1b[2J\\x1b]0;pwned\\x07\\r\\u009b31m\\u202eevil\\u2066x\\u2069';
+    const lines = plain.split('\n');
+    const line = (start: string): string => lines.find((l) => l.startsWith(start)) ?? assert.fail(`no line starting ${start}:\n${plain}`);
+    // One line each, the hostile text escaped where it came: startup, parameter, SQL, column, value, tag, error.
+    assert.ok(line('#1  C StartupMessage ').includes(`user=u${shown}`));
+    assert.equal(line('#1  S ParameterStatus '), `#1  S ParameterStatus server_version = 15.99 ${shown}`);
+    // The SQL is quoted as JSON quotes strings: C0 controls as \u001b and the like.
+    const json = '\\u001b[2J\\u001b]0;pwned\\u0007\\r\\u009b31m\\u202eevil\\u2066x\\u2069';
+    assert.equal(line('#1  C Query '), `#1  C Query "select '${json}' as \\"${json}\\""`);
+    assert.equal(line('#1  S RowDescription '), `#1  S RowDescription (col${shown} text)`);
+    assert.equal(line('#1  S DataRow '), `#1  S DataRow ('value ${shown}')`);
+    assert.equal(line('#1  S CommandComplete '), `#1  S CommandComplete SELECT 1${shown}`);
+    assert.equal(line('#1  S ErrorResponse '), `#1  S ErrorResponse ERROR XX000 boom${shown}`);
+    // The error line is red, whole.
+    assert.ok(log.includes(`#1  \x1b[1;31mS ErrorResponse ERROR XX000 boom${shown}\x1b[39;22m`));
   });
 });

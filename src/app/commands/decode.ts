@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { Conversation } from '../../protocol/conversation.js';
 import type { Direction } from '../../protocol/types.js';
+import { CompactLog } from '../../output/compact.js';
 import { COLOUR, MONOCHROME } from '../../output/style.js';
 import { terminalSafe } from '../../output/terminal-safe.js';
 import { transcriptLines } from '../../output/transcript.js';
 
+/** `pgscope decode --log-forwarded`: the text log's formats that show messages. */
+export type DecodeFormat = 'annotated' | 'raw' | 'compact';
+export const DECODE_FORMATS: readonly DecodeFormat[] = ['annotated', 'raw', 'compact'];
+
 export interface DecodeCommandOptions {
-  format: 'annotated' | 'raw';
+  format: DecodeFormat;
   colour: boolean;
   maxValueBytes: number;
 }
@@ -23,15 +28,19 @@ export function decodeCommand(file: string, opts: DecodeCommandOptions, write: (
     throw new UsageError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!Array.isArray(parsed.chunks)) throw new UsageError(`${file}: expected an object with a "chunks" array`);
-  const conv = new Conversation();
+  // Compact shows values as their types (a DataRow as (1, 'teapot')), as the live log does.
+  const conv = new Conversation(opts.format === 'compact' ? { statements: { typeValues: true } } : {});
   const style = opts.colour ? COLOUR : MONOCHROME;
+  const compact = opts.format === 'compact' ? new CompactLog({ style, maxValueBytes: opts.maxValueBytes }) : null;
   const out: string[] = [];
+  const line = (l: string): void => void out.push(terminalSafe(l));
   for (const [i, c] of parsed.chunks.entries()) {
     if ((c.dir !== 'frontend' && c.dir !== 'backend') || typeof c.hex !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(c.hex)) {
       throw new UsageError(`${file}: chunk ${i} needs "dir" ("frontend" or "backend") and "hex" (an even number of hex digits)`);
     }
     for (const ev of conv.push(c.dir as Direction, Buffer.from(c.hex, 'hex'))) {
-      for (const line of transcriptLines(ev, { format: opts.format, style, maxValueBytes: opts.maxValueBytes })) out.push(terminalSafe(line));
+      if (compact) compact.write(ev, undefined, '', line);
+      else for (const l of transcriptLines(ev, { format: opts.format === 'raw' ? 'raw' : 'annotated', style, maxValueBytes: opts.maxValueBytes })) line(l);
     }
   }
   write(out.join('\n') + (out.length ? '\n' : ''));

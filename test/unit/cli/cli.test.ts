@@ -162,7 +162,7 @@ describe('pgscope (proxy): flags → Config', () => {
       ['--server-sslnegotiation', 'serverSslnegotiation', ['mimic', 'direct', 'postgres']],
       ['--send-chunking', 'sendChunking', ['whole', 'byte']],
       ['--client-cert-sig', 'clientCertSig', ['rsa', 'ecdsa']],
-      ['--log-forwarded', 'logForwarded', ['none', 'raw', 'annotated']],
+      ['--log-forwarded', 'logForwarded', ['none', 'raw', 'annotated', 'compact']],
     ];
     for (const [flag, key, values] of lists) {
       for (const v of values) {
@@ -449,7 +449,7 @@ describe('pgscope decode', () => {
   it('mistakes are usage errors', async () => {
     const cases: [string[], RegExp][] = [
       [['decode'], /missing required argument 'FILE'/],
-      [['decode', fixture, '--log-forwarded', 'none'], /--log-forwarded: expected one of annotated, raw; got "none"/],
+      [['decode', fixture, '--log-forwarded', 'none'], /--log-forwarded: expected one of annotated, raw, compact; got "none"/],
       [['decode', fixture, '--max-value-bytes', '-1'], /--max-value-bytes: expected a positive whole number/],
       [['decode', fixture, '--server-host', 'x'], /unknown option '--server-host'/],
       [['decode', 'a.json', 'b.json'], /too many arguments/],
