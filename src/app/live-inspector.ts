@@ -1,8 +1,16 @@
 import type { Config } from './config.js';
 import type { FaultSet } from '../faults/fault-set.js';
 import { Inspector } from '../inspector/inspector.js';
+import type { JsonlMessage } from '../inspector/types.js';
+import { ByteLines } from '../output/byte-lines.js';
+import { messageSummary } from '../output/compact.js';
+import { JsonlSink } from '../output/jsonl/jsonl-sink.js';
 import { jsonlObjectSink } from '../output/jsonl/object-sink.js';
-import type { ProxyEvent, Sink } from '../session/events.js';
+import { epochMicros } from '../output/time.js';
+import { readyStatus } from '../protocol/backend/ready-for-query.js';
+import { startupParameters } from '../protocol/frontend/startup-message.js';
+import type { DecodedMessage } from '../protocol/types.js';
+import type { Label, ProxyEvent, Sink } from '../session/events.js';
 import { startInspectorServer, type InspectorServer } from '../web/server.js';
 
 /** What --ui adds to a running proxy: the inspector's model, fed every event, and its server. */
@@ -19,61 +27,108 @@ const MAX_QUEUED = 50_000;
 /** Time the inspector takes at once before letting traffic through again. */
 const SLICE_MS = 8;
 
+type Side = 'client' | 'server' | 'script';
+
+function sides(label: Label): { from: Side; to: Side } {
+  const [from, , to] = label.split(' ') as [Side, string, Side];
+  return { from, to };
+}
+
 /**
- * The inspector next to the proxy (--ui). Events become JSON-lines objects (the very form
- * --jsonl writes, redacted alike with --redact-passwords) and the Inspector keeps them,
- * bounded: --ui-keep messages per connection, ten times that in all.
+ * One event's JSON line, made when asked (the page opening a message): the very sink
+ * --jsonl writes with, so the page shows what a JSON-lines file would hold.
+ */
+function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: ProxyEvent) => JsonlMessage {
+  let text = '';
+  const lines = new ByteLines((bytes) => (text += bytes.toString('utf8')), 0, 1);
+  const sink = new JsonlSink(lines, opts);
+  return (ev) => {
+    text = '';
+    sink.write(ev);
+    lines.flush();
+    return JSON.parse(text) as JsonlMessage;
+  };
+}
+
+/**
+ * The inspector next to the proxy (--ui). Messages, by far the most numerous events, reach
+ * it as rows read from the decoded message (the summary the compact log prints, redacted
+ * alike), their JSON-lines object made only when the page opens one; the other events as
+ * JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, ten
+ * times that in all. The traffic never waits for it: events are queued (bounded) and taken
+ * in between I/O callbacks, a few milliseconds at a time.
  */
 export function liveInspector(config: Config, faults: FaultSet | null): LiveInspector {
   let inspector: Inspector | null = null;
-  const pending: { o: Parameters<Inspector['ingest']>[0]; line: string }[] = [];
-  const objects = jsonlObjectSink(
-    (o, line) => {
-      if (inspector) inspector.ingest(o, line);
-      else if (pending.length < 10_000) pending.push({ o, line });
-    },
-    { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 64 * 1024) },
-  );
+  const jsonlOpts = { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 64 * 1024) };
+  const objects = jsonlObjectSink((o, line) => inspector?.ingest(o, line), jsonlOpts);
+  const render = lineRenderer(jsonlOpts);
   let server: InspectorServer | null = null;
-  // The traffic never waits for the inspector: events are queued (bounded) and rendered
-  // between I/O callbacks, a few milliseconds at a time.
+
+  const message = (ev: Extract<ProxyEvent, { kind: 'codec' }>, m: DecodedMessage, sql: string | undefined): void => {
+    const { from, to } = sides(ev.label);
+    inspector!.ingestMessage({
+      row: {
+        conn: ev.conn,
+        ts: epochMicros(ev.time),
+        from,
+        to,
+        dir: m.frame.direction,
+        msg: m.name,
+        sub: m.sub,
+        size: m.frame.size,
+        summary: messageSummary(m, config.maxValueBytes, config.redactPasswords),
+        error: m.name === 'ErrorResponse' || m.error !== undefined,
+      },
+      sql: sql ?? null,
+      startup: m.name === 'StartupMessage' && from === 'client' ? (startupParameters(m) ?? null) : null,
+      idle: m.name === 'ReadyForQuery' && readyStatus(m) === 'I',
+      weight: m.frame.bytes.length * 2 + 400,
+      detail: () => render(ev),
+    });
+  };
+
   let queue: ProxyEvent[] = [];
   let head = 0;
   let dropped = 0;
   let scheduled: NodeJS.Immediate | null = null;
+  const take = (ev: ProxyEvent): void => {
+    if (ev.kind === 'codec' && ev.event.kind === 'message') message(ev, ev.event.message, ev.event.sql);
+    else objects.write(ev);
+  };
   const drain = (): void => {
     scheduled = null;
+    if (!inspector) return;
     const until = performance.now() + SLICE_MS;
     while (head < queue.length) {
-      objects.write(queue[head++]!);
+      take(queue[head++]!);
       if ((head & 63) === 0 && performance.now() > until) break;
     }
     if (head >= queue.length) {
       queue = [];
       head = 0;
+      if (dropped > 0) {
+        objects.write({ kind: 'status', conn: null, time: Date.now(), level: 'warn', text: `the inspector fell behind the traffic and missed ${dropped} events` });
+        dropped = 0;
+      }
     } else scheduled = setImmediate(drain);
-    if (dropped > 0 && head >= queue.length) {
-      objects.write({ kind: 'status', conn: null, time: Date.now(), level: 'warn', text: `the inspector fell behind the traffic and missed ${dropped} events` });
-      dropped = 0;
-    }
   };
   const sink: Sink = {
     write(ev) {
       // Bytes for the pcapng and forwarding counts: nothing the page shows.
       if (ev.kind === 'wire' || ev.kind === 'forwarded') return;
+      if (ev.kind === 'codec' && ev.event.kind === 'message-start') return;
       if (queue.length - head >= MAX_QUEUED) {
         dropped++;
         return;
       }
       queue.push(ev);
-      scheduled ??= setImmediate(drain);
+      if (inspector) scheduled ??= setImmediate(drain);
     },
     flush() {
       if (scheduled) clearImmediate(scheduled);
       scheduled = null;
-      while (head < queue.length) objects.write(queue[head++]!);
-      queue = [];
-      head = 0;
+      if (inspector) while (head < queue.length) take(queue[head++]!);
     },
     close() {
       sink.flush();
@@ -90,7 +145,8 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
         faults: faults !== null,
         limits: { messagesPerConnection: config.uiKeep, messages: Math.max(config.uiKeep * 10, 200_000) },
       });
-      for (const p of pending.splice(0)) inspector.ingest(p.o, p.line);
+      // What happened before (the start-up status lines) is taken first.
+      sink.flush();
       server = await startInspectorServer({ host: config.uiHost, port: config.uiPort, inspector, faults, title });
       if (!LOOPBACK.has(config.uiHost)) {
         status(

@@ -1,6 +1,5 @@
-import type { JsonlConnection, JsonlMessage, JsonlSecurity } from '../output/jsonl/objects.js';
-import { startupParameters } from './jsonl-fields.js';
-import type { ConnectionSummary } from './types.js';
+import type { JsonlConnection, JsonlSecurity } from '../output/jsonl/objects.js';
+import type { ConnectionSummary, MessageRow } from './types.js';
 
 function blank(conn: number, ts: number): ConnectionSummary {
   return {
@@ -92,21 +91,20 @@ export class ConnectionTable {
     this.get(o.conn, o.ts).security = verdict;
   }
 
-  message(o: JsonlMessage, summary: string, error: boolean): void {
-    if (o.conn === null) return;
-    const c = this.get(o.conn, o.ts);
+  /** A message on connection `conn`; `startup`: a client's StartupMessage parameters. */
+  message(conn: number, r: Pick<MessageRow, 'ts' | 'from' | 'size' | 'summary' | 'error'>, startup: ReadonlyMap<string, string> | null): void {
+    const c = this.get(conn, r.ts);
     c.messages++;
     if (c.state === 'open') {
-      if (o.from === 'client') c.bytesFromClient += o.size;
-      else if (o.from === 'server') c.bytesFromServer += o.size;
+      if (r.from === 'client') c.bytesFromClient += r.size;
+      else if (r.from === 'server') c.bytesFromServer += r.size;
     }
-    if (o.msg === 'StartupMessage' && o.from === 'client') {
-      const p = startupParameters(o.fields);
-      c.user = p.get('user') ?? c.user;
-      c.database = p.get('database') ?? c.user;
-      c.applicationName = p.get('application_name') ?? c.applicationName;
+    if (startup) {
+      c.user = startup.get('user') ?? c.user;
+      c.database = startup.get('database') ?? c.user;
+      c.applicationName = startup.get('application_name') ?? c.applicationName;
     }
-    if (error) this.error(o.conn, o.ts, summary);
+    if (r.error) this.error(conn, r.ts, r.summary);
   }
 
   error(conn: number, ts: number, words: string): void {

@@ -1,11 +1,11 @@
 import type { JsonlMessage, JsonlObject } from '../output/jsonl/objects.js';
 import { summaryLine } from '../protocol/summary-line.js';
 import { ConnectionTable } from './connection-table.js';
-import { readyIdle } from './jsonl-fields.js';
+import { readyIdle, startupParameters } from './jsonl-fields.js';
 import { MessageStore } from './message-store.js';
 import { RequestSql } from './request-sql.js';
 import { StatementStore } from './statement-store.js';
-import type { FingerprintGroup, MessageDetail, MessagePage, MessageQuery, Overview, Series, StatementPage, StatementQuery } from './types.js';
+import type { FingerprintGroup, LiveMessage, MessageDetail, MessagePage, MessageQuery, Overview, Series, StatementPage, StatementQuery } from './types.js';
 
 /** What the inspector keeps, unless told otherwise (`--ui-keep`). */
 export const DEFAULT_LIMITS: Overview['limits'] = {
@@ -133,26 +133,39 @@ export class Inspector {
   private takeMessage(o: JsonlMessage, line: string | undefined): void {
     let sqlOf = o.conn === null ? undefined : this.sql.get(o.conn);
     if (!sqlOf && o.conn !== null) this.sql.set(o.conn, (sqlOf = new RequestSql()));
-    const sql = sqlOf?.see(o) ?? null;
-    const error = isErrorMessage(o);
-    const summary = summaryLine(o.msg, o.sub, o.fields);
-    const id = this.messages.add(
-      { conn: o.conn, ts: o.ts, from: o.from, to: o.to, dir: o.dir, msg: o.msg, sub: o.sub, size: o.size, summary, error, kind: 'message' },
+    this.addMessage(
+      { conn: o.conn, ts: o.ts, from: o.from, to: o.to, dir: o.dir, msg: o.msg, sub: o.sub, size: o.size, summary: summaryLine(o.msg, o.sub, o.fields), error: isErrorMessage(o) },
       line ?? o,
-      null,
-      sql,
+      sqlOf?.see(o) ?? null,
+      o.msg === 'StartupMessage' && o.from === 'client' ? startupParameters(o.fields) : null,
+      o.msg === 'ReadyForQuery' && readyIdle(o.fields),
       line?.length ?? o.size * 2 + 300,
     );
-    if (error) this.errors++;
-    if (o.conn === null) return;
-    this.connections.message(o, summary, error);
-    const c = this.connections.peek(o.conn);
-    if (c) c.droppedMessages = this.messages.droppedPerConn.get(o.conn) ?? 0;
-    if (o.msg === 'ReadyForQuery' && readyIdle(o.fields)) this.statements.idle(o.conn, o.ts);
+  }
+
+  /**
+   * A message from a live proxy: its row and facts read from the decoded message, its
+   * JSON-lines object made when the page asks (see LiveMessage). Cheaper than a line.
+   */
+  ingestMessage(m: LiveMessage): void {
+    this.version++;
+    const ts = m.row.ts;
+    this.first ??= ts;
+    if (this.last === null || ts > this.last) this.last = ts;
+    this.addMessage(m.row, m.detail, m.sql, m.startup ? new Map(Object.entries(m.startup)) : null, m.idle, m.weight);
+  }
+
+  private addMessage(row: LiveMessage['row'], detail: Parameters<MessageStore['add']>[1], sql: string | null, startup: ReadonlyMap<string, string> | null, idle: boolean, weight: number): void {
+    const id = this.messages.add({ ...row, kind: 'message' }, detail, null, sql, weight);
+    if (row.error) this.errors++;
+    const conn = row.conn;
+    if (conn === null) return;
+    this.connections.message(conn, row, startup);
+    if (idle) this.statements.idle(conn, row.ts);
     if (sql !== null) {
-      let reqs = this.requests.get(o.conn);
-      if (!reqs) this.requests.set(o.conn, (reqs = new Map()));
-      if (!reqs.has(o.ts)) reqs.set(o.ts, id);
+      let reqs = this.requests.get(conn);
+      if (!reqs) this.requests.set(conn, (reqs = new Map()));
+      if (!reqs.has(row.ts)) reqs.set(row.ts, id);
       if (reqs.size > MAX_REQUESTS) reqs.delete(reqs.keys().next().value!);
     }
   }
@@ -190,7 +203,8 @@ export class Inspector {
   message(id: number): MessageDetail | null {
     const e = this.messages.entry(id);
     if (!e) return null;
-    const message = typeof e.detail === 'string' ? (JSON.parse(e.detail) as JsonlMessage) : e.detail;
+    const d = e.detail;
+    const message = typeof d === 'string' ? (JSON.parse(d) as JsonlMessage) : typeof d === 'function' ? d() : d;
     return { row: e.row, message, problem: e.problem };
   }
 

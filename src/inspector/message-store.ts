@@ -5,7 +5,7 @@ import type { MessagePage, MessageQuery, MessageRow } from './types.js';
 /** One kept message: its row, and its JSON-lines object (or that object's line, parsed when asked for). */
 interface Entry {
   row: MessageRow;
-  detail: JsonlMessage | string | null;
+  detail: JsonlMessage | string | (() => JsonlMessage) | null;
   problem: string | null;
   /** The SQL a client request runs (for `sql` terms), or null. */
   sql: string | null;
@@ -100,7 +100,7 @@ export class MessageStore {
   }
 
   /** Keep a message; returns its id. */
-  add(row: Omit<MessageRow, 'id'>, detail: JsonlMessage | string | null, problem: string | null, sql: string | null, weight: number): number {
+  add(row: Omit<MessageRow, 'id'>, detail: Entry['detail'], problem: string | null, sql: string | null, weight: number): number {
     const id = this.nextId++;
     this.entries.set(id, { row: { id, ...row }, detail, problem, sql, weight });
     this.bytes += weight;

@@ -74,6 +74,24 @@ export interface MessageRow {
   kind: 'message' | 'codec-error' | 'unparsed' | 'action';
 }
 
+/**
+ * A message as a live proxy hands it to the inspector (src/app/live-inspector.ts): its row
+ * and what the inspector follows, read from the decoded message, and its JSON-lines object
+ * made only if the page asks for it (most messages are never looked at one by one).
+ */
+export interface LiveMessage {
+  row: Omit<MessageRow, 'id' | 'kind'>;
+  /** The SQL a client request runs (Query, Parse, Bind, Describe, Execute), else null. */
+  sql: string | null;
+  /** A client's StartupMessage: its parameters (user, database, application_name …). */
+  startup: Record<string, string> | null;
+  /** A ReadyForQuery saying idle: a transaction ended. */
+  idle: boolean;
+  /** Bytes it may take when rendered (its size, and its fields' text). */
+  weight: number;
+  detail: () => JsonlMessage;
+}
+
 /** A message with everything the inspector pane shows: the JSON-lines object (fields with offsets, raw hex). */
 export interface MessageDetail {
   row: MessageRow;

@@ -1,6 +1,6 @@
 import type { Label } from '../session/events.js';
 import { summaryLine, type SummaryField } from '../protocol/summary-line.js';
-import type { CodecEvent, Direction, Span } from '../protocol/types.js';
+import type { CodecEvent, DecodedMessage, Direction, Span } from '../protocol/types.js';
 import { quoteBounded } from './escape.js';
 import { MONOCHROME, type Style } from './style.js';
 
@@ -64,7 +64,7 @@ export class CompactLog {
         const m = ev.message;
         const d = m.frame.direction;
         const who = `${markerOf(label, d)} ${m.name}`;
-        const summary = summaryLine(m.name, m.sub, this.fields(m.spans));
+        const summary = messageSummary(m, this.cap, this.redact);
         let line: string;
         if (m.name === 'ErrorResponse') line = style.problem(summary === '' ? who : `${who} ${summary}`);
         else line = summary === '' ? this.side(who, d) : `${this.side(who, d)} ${summary}`;
@@ -95,14 +95,17 @@ export class CompactLog {
     return d === 'frontend' ? this.style.client(text) : this.style.server(text);
   }
 
-  /**
-   * The message's spans as summaryLine is to read them: the spans themselves when nothing
-   * in them is secret (when redacting) or longer than --max-value-bytes (nearly always),
-   * else a copy with those values redacted or cut.
-   */
-  private fields(spans: readonly Span[]): readonly SummaryField[] {
-    return needsView(spans, this.cap, this.redact) ? spans.map((s) => viewOf(s, this.cap, this.redact)) : spans;
-  }
+}
+
+/**
+ * A message's one-line summary (summaryLine), read from its spans as they may be shown: the
+ * spans themselves when nothing in them is secret (when redacting) or longer than `cap`
+ * (nearly always), else a copy with those values redacted or cut. The compact log's text,
+ * and the inspector's rows.
+ */
+export function messageSummary(m: DecodedMessage, cap: number, redact: boolean): string {
+  const fields: readonly SummaryField[] = needsView(m.spans, cap, redact) ? m.spans.map((s) => viewOf(s, cap, redact)) : m.spans;
+  return summaryLine(m.name, m.sub, fields);
 }
 
 function markerOf(label: Label | undefined, d: Direction): string {
