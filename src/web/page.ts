@@ -64,7 +64,7 @@ function jsonInScript(value: unknown): string {
  * The Content-Security-Policy of a page: only its own inline script and style (by nonce),
  * no other origin; the live page may call its own server, a report nothing at all.
  */
-export function contentSecurityPolicy(nonce: string, live: boolean): string {
+export function contentSecurityPolicy(nonce: string, live: boolean, header = true): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -73,7 +73,8 @@ export function contentSecurityPolicy(nonce: string, live: boolean): string {
     'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
-    ...(live ? ["frame-ancestors 'none'"] : []),
+    // Only a header can forbid framing (in a <meta> policy, browsers ignore it and complain).
+    ...(live && header ? ["frame-ancestors 'none'"] : []),
   ].join('; ');
 }
 
@@ -83,7 +84,7 @@ export function contentSecurityPolicy(nonce: string, live: boolean): string {
  */
 export function pageHtml(opts: { title: string; nonce: string; report: ReportData | null }): string {
   const { js, css } = assets();
-  const csp = contentSecurityPolicy(opts.nonce, opts.report === null);
+  const csp = contentSecurityPolicy(opts.nonce, opts.report === null, false);
   const data = opts.report ? `<script type="application/json" id="pgscope-data">${jsonInScript(opts.report)}</script>\n` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

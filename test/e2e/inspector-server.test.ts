@@ -270,3 +270,29 @@ describe('pgscope --ui: options', () => {
     assert.match(r.stderr, /^pgscope: --ui: cannot serve the inspector on 127\.0\.0\.1:\d+: the port is taken\n$/);
   });
 });
+
+describe('pgscope --ui --redact-passwords', () => {
+  it('shows no password: not in a row, not in a message, not in a statement', async () => {
+    const redacting = await startPgscope(['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--server-sslmode', 'disable', '--log-forwarded', 'none', '--ui', '--redact-passwords']);
+    const c = await pgClient(redacting.port);
+    try {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/.exec(await redacting.waitFor(/inspector: open http:/))!;
+      const port = Number(m[1]);
+      const get = async <T>(path: string): Promise<T> => JSON.parse((await ask(port, path, { headers: { 'X-Pgscope-Token': m[2]! } })).body) as T;
+      await c.query("create role inspector_redact login password 'hunter2-secret-pw'");
+      await c.query('drop role inspector_redact');
+      const rows = await eventually(
+        'the CREATE ROLE statement',
+        () => get<{ rows: { id: number; msg: string; summary: string }[] }>('/api/messages?filter=Query&offset=0&limit=50'),
+        (r) => r.rows.length >= 2,
+      );
+      assert.equal((await get<{ redacted: boolean }>('/api/overview')).redacted, true);
+      const everything = JSON.stringify(rows) + JSON.stringify(await Promise.all(rows.rows.map((r) => get(`/api/message/${r.id}`)))) + JSON.stringify(await get('/api/statements?offset=0&limit=50'));
+      assert.doesNotMatch(everything, /hunter2/);
+      assert.match(rows.rows[0]!.summary, /redacted/);
+    } finally {
+      await endQuietly(c);
+      await redacting.stop();
+    }
+  });
+});
