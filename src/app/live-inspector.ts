@@ -54,8 +54,8 @@ function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: Prox
  * The inspector next to the proxy (--ui). Messages, by far the most numerous events, reach
  * it as rows read from the decoded message (the summary the compact log prints, redacted
  * alike), their JSON-lines object made only when the page opens one; the other events as
- * JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, ten
- * times that in all. The traffic never waits for it: events are queued (bounded) and taken
+ * JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, five
+ * times that (at least 100,000) in all, and about 256 MiB. The traffic never waits for it: events are queued (bounded) and taken
  * in between I/O callbacks, a few milliseconds at a time.
  */
 export function liveInspector(config: Config, faults: FaultSet | null): LiveInspector {
@@ -83,7 +83,8 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
       sql: sql ?? null,
       startup: m.name === 'StartupMessage' && from === 'client' ? (startupParameters(m) ?? null) : null,
       idle: m.name === 'ReadyForQuery' && readyStatus(m) === 'I',
-      weight: m.frame.bytes.length * 2 + 400,
+      // Its decoded form is kept (spans, typed values) for the JSON line made on demand: about this much.
+      weight: m.frame.bytes.length * 3 + 1500,
       detail: () => render(ev),
     });
   };
@@ -143,7 +144,7 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
         title,
         redacted: config.redactPasswords,
         faults: faults !== null,
-        limits: { messagesPerConnection: config.uiKeep, messages: Math.max(config.uiKeep * 10, 200_000) },
+        limits: { messagesPerConnection: config.uiKeep, messages: Math.max(config.uiKeep * 5, 100_000) },
       });
       // What happened before (the start-up status lines) is taken first.
       sink.flush();

@@ -7,16 +7,10 @@ import { Faults } from './faults.js';
 import { fmtCount, plural } from './format.js';
 import { useRemote } from './hooks.js';
 import type { LiveSource, StreamState } from './http-source.js';
-import { Messages } from './messages.js';
+import { Messages, type Focus } from './messages.js';
 import { Statements } from './statements.js';
 
 type Tab = 'messages' | 'statements' | 'charts' | 'faults';
-
-/** A message to bring into view (a statement's first message); `n` tells two requests for the same id apart. */
-export interface Focus {
-  id: number;
-  n: number;
-}
 
 /** Anything a view throws is shown where the view was, not as a blank page. */
 class Guard extends Component<{ children: ComponentChildren; name: string }, { error: string | null }> {

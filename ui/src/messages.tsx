@@ -2,10 +2,15 @@ import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { FilterError, parseExpression } from '../../src/filter/index.js';
 import type { InspectorSource, MessageQuery, MessageRow } from '../../src/inspector/types.js';
-import type { Focus } from './app.js';
 import { arrow, errorText, fmtCount, fmtTime, side } from './format.js';
 import { useDebounced } from './hooks.js';
 import { MessagePane } from './message-pane.js';
+
+/** A message to bring into view (a statement's first message); `n` tells two requests for the same id apart. */
+export interface Focus {
+  id: number;
+  n: number;
+}
 
 /** Every row is this tall (px): no measuring, a million rows cost nothing more than fifty. */
 const ROW = 22;
