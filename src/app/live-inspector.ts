@@ -1,7 +1,6 @@
 import type { Config } from './config.js';
 import type { FaultSet } from '../faults/fault-set.js';
 import { Inspector } from '../inspector/inspector.js';
-import type { JsonlMessage } from '../inspector/types.js';
 import { ByteLines } from '../output/byte-lines.js';
 import { messageSummary } from '../output/compact.js';
 import { JsonlSink } from '../output/jsonl/jsonl-sink.js';
@@ -38,23 +37,23 @@ function sides(label: Label): { from: Side; to: Side } {
  * One event's JSON line, made when asked (the page opening a message): the very sink
  * --jsonl writes with, so the page shows what a JSON-lines file would hold.
  */
-function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: ProxyEvent) => JsonlMessage {
+function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: ProxyEvent) => string {
   let text = '';
-  const lines = new ByteLines((bytes) => (text += bytes.toString('utf8')), 0, 1);
+  const lines = new ByteLines((bytes) => (text = bytes.toString('utf8', 0, bytes.length - 1)), 0, 1);
   const sink = new JsonlSink(lines, opts);
   return (ev) => {
     text = '';
     sink.write(ev);
     lines.flush();
-    return JSON.parse(text) as JsonlMessage;
+    return text;
   };
 }
 
 /**
  * The inspector next to the proxy (--ui). Messages, by far the most numerous events, reach
  * it as rows read from the decoded message (the summary the compact log prints, redacted
- * alike), their JSON-lines object made only when the page opens one; the other events as
- * JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, five
+ * alike) with their JSON line as text, parsed only when the page opens one; the other
+ * events as JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, five
  * times that (at least 100,000) in all, and about 256 MiB. The traffic never waits for it: events are queued (bounded) and taken
  * in between I/O callbacks, a few milliseconds at a time.
  */
@@ -67,6 +66,9 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
 
   const message = (ev: Extract<ProxyEvent, { kind: 'codec' }>, m: DecodedMessage, sql: string | undefined): void => {
     const { from, to } = sides(ev.label);
+    // The JSON line now, as text: one string per message is cheap to keep (the garbage
+    // collector need not walk it), where the decoded message would hold many objects.
+    const line = render(ev);
     inspector!.ingestMessage({
       row: {
         conn: ev.conn,
@@ -83,9 +85,8 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
       sql: sql ?? null,
       startup: m.name === 'StartupMessage' && from === 'client' ? (startupParameters(m) ?? null) : null,
       idle: m.name === 'ReadyForQuery' && readyStatus(m) === 'I',
-      // Its decoded form is kept (spans, typed values) for the JSON line made on demand: about this much.
-      weight: m.frame.bytes.length * 3 + 1500,
-      detail: () => render(ev),
+      weight: line.length + 200,
+      detail: line,
     });
   };
 

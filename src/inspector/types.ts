@@ -77,7 +77,7 @@ export interface MessageRow {
 /**
  * A message as a live proxy hands it to the inspector (src/app/live-inspector.ts): its row
  * and what the inspector follows, read from the decoded message, and its JSON-lines object
- * made only if the page asks for it (most messages are never looked at one by one).
+ * as a line, parsed only if the page asks for it (most messages are never looked at one by one).
  */
 export interface LiveMessage {
   row: Omit<MessageRow, 'id' | 'kind'>;
@@ -87,9 +87,10 @@ export interface LiveMessage {
   startup: Record<string, string> | null;
   /** A ReadyForQuery saying idle: a transaction ended. */
   idle: boolean;
-  /** Bytes it may take when rendered (its size, and its fields' text). */
+  /** Bytes it takes (its JSON line's length, or an estimate). */
   weight: number;
-  detail: () => JsonlMessage;
+  /** Its JSON-lines object, as a line of text (parsed when asked for) or made when asked for. */
+  detail: string | (() => JsonlMessage);
 }
 
 /** A message with everything the inspector pane shows: the JSON-lines object (fields with offsets, raw hex). */
