@@ -23,6 +23,7 @@ import {
   type Flags,
 } from './config.js';
 import { packageVersion } from './version.js';
+import { beyondLoopbackWarning, isLoopback } from '../web/guard.js';
 
 /** Runs the proxy with a checked Config; resolves to the exit status. */
 export type ProxyRunner = (config: Config) => Promise<number>;
@@ -217,6 +218,11 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     chosen.run = () => io.runProxy(config);
   });
 
+  /** A subcommand's options come after its name: any before it are the proxy's, a mistake here. */
+  const ownOptionsOnly = (name: string, usage: string): void => {
+    if (Object.keys(program.opts()).length > 0) throw new ConfigError(`options before "${name}" belong to the proxy; put ${name}'s options after it (${usage})`);
+  };
+
   const decode = program
     .command('decode')
     .description('print the transcript of a recorded conversation (JSON: {"chunks": [{"dir": "frontend"|"backend", "hex": "…"}]}, as in test/fixtures/)')
@@ -229,8 +235,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .configureHelp({ optionTerm: (o) => (o.long === '--bw' ? '--[no-]bw' : o.flags) })
     .allowExcessArguments(false);
   decode.action((file: string) => {
-    const before = Object.keys(program.opts());
-    if (before.length > 0) throw new ConfigError(`options before "decode" belong to the proxy; put decode's options after it (pgscope decode FILE [options])`);
+    ownOptionsOnly('decode', 'pgscope decode FILE [options]');
     const o = decode.opts<{ logForwarded?: DecodeFormat; maxValueBytes?: number; bw?: boolean }>();
     const opts = { format: o.logForwarded ?? 'annotated', maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes, colour: resolveColour(o.bw, io.env, io.stdoutIsTTY) };
     chosen.run = async () => decodeCommand(file, opts, io.out);
@@ -244,8 +249,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .helpOption('-h, --help', 'print this help and exit')
     .allowExcessArguments(false);
   ca.action(() => {
-    const before = Object.keys(program.opts());
-    if (before.length > 0) throw new ConfigError(`options before "ca" belong to the proxy; put ca's options after it (pgscope ca [--print-path] [--ca-dir DIR])`);
+    ownOptionsOnly('ca', 'pgscope ca [--print-path] [--ca-dir DIR]');
     const o = ca.opts<{ printPath?: boolean; caDir?: string }>();
     chosen.run = async () => (await import('./commands/ca.js')).caCommand({ printPath: o.printPath ?? false, caDir: o.caDir ?? io.env.PGSCOPE_CA_DIR ?? null }, io.out, io.err);
   });
@@ -262,7 +266,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .helpOption('-h, --help', 'print this help and exit')
     .allowExcessArguments(false);
   view.action((file: string) => {
-    if (Object.keys(program.opts()).length > 0) throw new ConfigError('options before "view" belong to the proxy; put view\'s options after it (pgscope view CAPTURE [options])');
+    ownOptionsOnly('view', 'pgscope view CAPTURE [options]');
     const o = view.opts<{ uiPort?: number; uiHost?: string; uiKeep?: number; redactPasswords?: boolean; maxValueBytes?: number }>();
     const opts = {
       host: o.uiHost ?? DEFAULTS.uiHost,
@@ -271,9 +275,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
       redact: o.redactPasswords ?? false,
       maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes,
     };
-    if (opts.host !== '127.0.0.1' && opts.host !== '::1') {
-      io.err(`pgscope: --ui-host ${opts.host}: the inspector is reachable beyond this machine; whoever has its address sees the decrypted traffic${opts.redact ? '' : ' and passwords (add --redact-passwords)'}\n`);
-    }
+    if (!isLoopback(opts.host)) io.err(`pgscope: ${beyondLoopbackWarning(opts.host, opts.redact)}\n`);
     chosen.run = async () => (await import('./commands/capture-commands.js')).viewCommand(file, opts, io.out, io.err);
   });
 
@@ -287,7 +289,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .helpOption('-h, --help', 'print this help and exit')
     .allowExcessArguments(false);
   report.action((file: string) => {
-    if (Object.keys(program.opts()).length > 0) throw new ConfigError('options before "report" belong to the proxy; put report\'s options after it (pgscope report CAPTURE -o FILE.html)');
+    ownOptionsOnly('report', 'pgscope report CAPTURE -o FILE.html');
     const o = report.opts<{ output: string; redactPasswords?: boolean; maxValueBytes?: number }>();
     const opts = { redact: o.redactPasswords ?? false, maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes };
     chosen.run = async () => (await import('./commands/capture-commands.js')).reportCommand(file, o.output, opts, io.out, io.err);

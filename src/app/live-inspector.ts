@@ -10,6 +10,7 @@ import { readyStatus } from '../protocol/backend/ready-for-query.js';
 import { startupParameters } from '../protocol/frontend/startup-message.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import type { Label, ProxyEvent, Sink } from '../session/events.js';
+import { beyondLoopbackWarning, isLoopback } from '../web/guard.js';
 import { startInspectorServer, type InspectorServer } from '../web/server.js';
 
 /** What --ui adds to a running proxy: the inspector's model, fed every event, and its server. */
@@ -20,7 +21,6 @@ export interface LiveInspector {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1']);
 /** Events waiting for the inspector at most; beyond, they are dropped and counted (the page says so). */
 const MAX_QUEUED = 50_000;
 /** Time the inspector takes at once before letting traffic through again. */
@@ -28,9 +28,15 @@ const SLICE_MS = 8;
 
 type Side = 'client' | 'server' | 'script';
 
+/** Who sent and who received, per label ("client -> server"): worked out once per label, not per message. */
+const SIDES = new Map<Label, { from: Side; to: Side }>();
 function sides(label: Label): { from: Side; to: Side } {
-  const [from, , to] = label.split(' ') as [Side, string, Side];
-  return { from, to };
+  let s = SIDES.get(label);
+  if (!s) {
+    const [from, , to] = label.split(' ') as [Side, string, Side];
+    SIDES.set(label, (s = { from, to }));
+  }
+  return s;
 }
 
 /**
@@ -150,12 +156,7 @@ export function liveInspector(config: Config, faults: FaultSet | null): LiveInsp
       // What happened before (the start-up status lines) is taken first.
       sink.flush();
       server = await startInspectorServer({ host: config.uiHost, port: config.uiPort, inspector, faults, title });
-      if (!LOOPBACK.has(config.uiHost)) {
-        status(
-          `--ui-host ${config.uiHost}: the inspector is reachable beyond this machine; whoever has its address sees the decrypted traffic${config.redactPasswords ? '' : ' and passwords (add --redact-passwords)'}`,
-          'warn',
-        );
-      }
+      if (!isLoopback(config.uiHost)) status(beyondLoopbackWarning(config.uiHost, config.redactPasswords), 'warn');
       return server;
     },
     async close() {

@@ -90,7 +90,8 @@ export class Inspector {
         // A fault rule acting on a connection: a row of its own among the messages, where it happened.
         if (o.conn !== null && o.text.startsWith('fault rule ')) {
           this.messages.add(
-            { conn: o.conn, ts: o.ts, from: 'script', to: 'client', dir: 'backend', msg: 'fault', sub: [], size: 0, summary: o.text, error: false, kind: 'action' },
+            { conn: o.conn, ts: o.ts, from: 'script', to: 'client', dir: 'backend', msg: 'fault', sub: [], size: 0, summary: o.text, error: false },
+            'action',
             null,
             o.text,
             null,
@@ -105,20 +106,8 @@ export class Inspector {
       case 'codec-error':
       case 'unparsed': {
         const summary = o.type === 'codec-error' ? o.error.message : `${o.length} bytes not decoded: ${o.reason}`;
-        const row = {
-          conn: o.conn,
-          ts: o.ts,
-          from: o.from,
-          to: o.to,
-          dir: o.dir,
-          msg: o.type === 'codec-error' ? o.error.code : 'unparsed',
-          sub: [],
-          size: o.type === 'unparsed' ? o.length : 0,
-          summary,
-          error: true,
-          kind: o.type,
-        } as const;
-        this.messages.add({ ...row, sub: [] }, null, summary, null, summary.length + 200);
+        const row = { conn: o.conn, ts: o.ts, from: o.from, to: o.to, dir: o.dir, msg: o.type === 'codec-error' ? o.error.code : 'unparsed', sub: [], size: o.type === 'unparsed' ? o.length : 0, summary, error: true };
+        this.messages.add(row, o.type, null, summary, null, summary.length + 200);
         this.errors++;
         if (o.conn !== null) this.connections.error(o.conn, o.ts, summary);
         break;
@@ -155,8 +144,8 @@ export class Inspector {
     this.addMessage(m.row, m.detail, m.sql, m.startup ? new Map(Object.entries(m.startup)) : null, m.idle, m.weight);
   }
 
-  private addMessage(row: LiveMessage['row'], detail: Parameters<MessageStore['add']>[1], sql: string | null, startup: ReadonlyMap<string, string> | null, idle: boolean, weight: number): void {
-    const id = this.messages.add({ ...row, kind: 'message' }, detail, null, sql, weight);
+  private addMessage(row: LiveMessage['row'], detail: Parameters<MessageStore['add']>[2], sql: string | null, startup: ReadonlyMap<string, string> | null, idle: boolean, weight: number): void {
+    const id = this.messages.add(row, 'message', detail, null, sql, weight);
     if (row.error) this.errors++;
     const conn = row.conn;
     if (conn === null) return;

@@ -100,9 +100,9 @@ export class MessageStore {
   }
 
   /** Keep a message; returns its id. */
-  add(row: Omit<MessageRow, 'id'>, detail: Entry['detail'], problem: string | null, sql: string | null, weight: number): number {
+  add(row: Omit<MessageRow, 'id' | 'kind'>, kind: MessageRow['kind'], detail: Entry['detail'], problem: string | null, sql: string | null, weight: number): number {
     const id = this.nextId++;
-    this.entries.set(id, { row: { id, ...row }, detail, problem, sql, weight });
+    this.entries.set(id, { row: { id, ...row, kind }, detail, problem, sql, weight });
     this.bytes += weight;
     this.order.push(id);
     let q = this.perConn.get(row.conn);

@@ -16,6 +16,16 @@ function parseHost(host: string): { name: string; port: number | null } | null {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The inspector listens only where this machine alone can reach it. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase());
+}
+
+/** What to say when the inspector listens beyond loopback (--ui-host). */
+export function beyondLoopbackWarning(host: string, redacted: boolean): string {
+  return `--ui-host ${host}: the inspector is reachable beyond this machine; whoever has its address sees the decrypted traffic${redacted ? '' : ' and passwords (add --redact-passwords)'}`;
+}
 const WILDCARD = new Set(['0.0.0.0', '::']);
 
 /**
