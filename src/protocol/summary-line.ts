@@ -153,8 +153,11 @@ function byName(name: string, fields: readonly SummaryField[]): string | null {
         .map((p) => `${text(p.children ?? [], 'name') ?? '?'}=${text(p.children ?? [], 'value') ?? ''}`)
         .join(' ');
     }
-    case 'CopyData':
-      return null;
+    case 'CopyData': {
+      // The rows as COPY sends them (text, csv); binary COPY shows escaped.
+      const data = text(fields, 'data');
+      return data === null ? null : quoted(data);
+    }
     default:
       return null;
   }
@@ -176,7 +179,8 @@ function firstMeaning(name: string, fields: readonly SummaryField[]): string {
  */
 export function summaryLine(name: string, sub: readonly string[], fields: readonly SummaryField[]): string {
   // Empty when the field it reads is missing (a huge Query's SQL was not kept): then the first meaning says why.
-  const specific = byName(name, fields);
+  // A replication payload (CopyData carrying XLogData …) is said by its nested names and fields.
+  const specific = sub.length > 0 ? null : byName(name, fields);
   const body = specific || firstMeaning(name, fields);
   const lead = sub.length > 0 ? `${sub.join(' › ')} ` : '';
   return clip(`${lead}${body}`.trim(), LINE_CHARS);
