@@ -22,6 +22,8 @@ import {
   type Env,
   type Flags,
 } from './config.js';
+import { choice, dflt, pathOption, valueOption } from './cli-options.js';
+import { addCaptureCommands } from './capture-cli.js';
 import { packageVersion } from './version.js';
 import { beyondLoopbackWarning, isLoopback } from '../web/guard.js';
 
@@ -87,26 +89,6 @@ Fault rules (--fault, repeatable): ACTION [when CONDITION] [LIMIT…]; the condi
   --fault 'reset when server and DataRow after 1000'
   --fault 'delay 50ms..200ms when client'
 `;
-
-const or = (values: readonly string[]): string => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
-const dflt = (v: unknown): string => ` (default: ${String(v)})`;
-
-function valueOption(flags: string, description: string, parse: (v: string) => unknown): Option {
-  return new Option(flags, description).argParser((v: string) => parse(v));
-}
-
-/** The long flag of an option, e.g. `--server-sslmode`, for messages. */
-function longFlag(flags: string): string {
-  return /--[a-z-]+/.exec(flags)?.[0] ?? flags;
-}
-
-function choice(flags: string, allowed: readonly string[], description: string, def?: string): Option {
-  return valueOption(flags, `${or(allowed)}: ${description}${def === undefined ? '' : dflt(def)}`, (v) => parseChoice(longFlag(flags), allowed, v));
-}
-
-function pathOption(flags: string, description: string): Option {
-  return valueOption(flags, description, (v) => parseNonEmpty(longFlag(flags), v));
-}
 
 function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Command {
   const program = new Command('pgscope');
@@ -278,6 +260,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     if (!isLoopback(opts.host)) io.err(`pgscope: ${beyondLoopbackWarning(opts.host, opts.redact)}\n`);
     chosen.run = async () => (await import('./commands/capture-commands.js')).viewCommand(file, opts, io.out, io.err);
   });
+
+  addCaptureCommands(program, io, chosen, ownOptionsOnly);
 
   const report = program
     .command('report')

@@ -17,8 +17,11 @@ import type { CodecEvent } from '../protocol/types.js';
 import type { Label, ProxyEvent } from '../session/events.js';
 import { fmtHostPort } from '../session/host-port.js';
 import { StatementStage } from '../session/statement-stage.js';
+import { findBoundary, MAX_SEARCH_BYTES } from './message-boundary.js';
 import { pgscopeClosing, pgscopeOpening } from './pgscope-comments.js';
 import type { Direction, StreamEvent } from './tcp-streams.js';
+import type { KeyLog } from './tls/key-log.js';
+import { TlsConnection, type TlsEvent } from './tls/tls-connection.js';
 
 export interface ReplayOptions {
   redact: boolean;
@@ -26,6 +29,12 @@ export interface ReplayOptions {
   serverPorts: ReadonlySet<number>;
   /** What the reader of the capture should know (also said as status events of the connection). */
   note: (text: string) => void;
+  /** Notes about one connection go to `note` too (default); false: only to its status events (a text log shows them). */
+  noteConnections?: boolean;
+  /** Secrets to decrypt TLS with (--keylog); null: none given (what the handshake shows is still said). */
+  keys: KeyLog | null;
+  /** What the outputs ask of the statement analysis (Outputs.statements); default: what --jsonl asks. */
+  statements?: { redact: boolean; typed: boolean; records: boolean } | null;
 }
 
 type Opening = Extract<StreamEvent, { kind: 'open' }>;
@@ -38,8 +47,16 @@ interface Replayed {
   sent: Record<Direction, number>;
   clientSpoke: boolean;
   encrypted: boolean;
-  /** Bytes missing from the capture, per direction (decoding of that direction stopped at the first hole). */
+  /** The client sent an SSLRequest: the server's 'S' starts TLS. */
+  sslRequested: boolean;
+  /** TLS (after SSLRequest, or direct): what decrypts it. */
+  tls: TlsConnection | null;
+  /** Bytes missing from the capture, per direction. */
   lost: Record<Direction, number>;
+  /** Per direction, while looking for the next message boundary (after a hole, or a start not captured): the bytes searched so far. */
+  searching: Record<Direction, Buffer | null>;
+  /** Why each direction is being searched: bytes missing, or the capture joined the connection. */
+  searchingAfter: Record<Direction, 'gap' | 'join'>;
 }
 
 const LABEL: Record<Direction, Label> = { frontend: 'client -> server', backend: 'server -> client' };
@@ -64,7 +81,8 @@ export class Replay {
     private readonly opts: ReplayOptions,
   ) {
     // What --jsonl asks of the analysis: statement records, and values read as their types.
-    this.stage = new StatementStage(emit, { redact: opts.redact, typed: true, records: true, warn: opts.note });
+    const statements = opts.statements === undefined ? { redact: opts.redact, typed: true, records: true } : opts.statements;
+    this.stage = new StatementStage(emit, { ...(statements ?? { redact: false, typed: false, records: false }), warn: opts.note });
   }
 
   push(ev: StreamEvent): void {
@@ -94,6 +112,7 @@ export class Replay {
         this.gap(r, ev.direction, ev.lost, ev.time);
         return;
       case 'close': {
+        for (const d of ['frontend', 'backend'] as const) this.endSearch(r, d, ev.time);
         const recorded = pgscopeClosing(ev.comment);
         const reason = recorded?.reason ?? (ev.how === 'fin' ? 'FIN seen' : ev.how === 'rst' ? 'RST seen' : 'capture ended');
         const bytes = recorded?.bytes ?? { fromClient: r.sent.frontend, fromServer: r.sent.backend };
@@ -117,7 +136,7 @@ export class Replay {
     const recorded = pgscopeOpening(open.comment);
     const conn = this.number(recorded?.conn ?? null);
     const conv = this.stage.conversation(conn);
-    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, lost: { frontend: 0, backend: 0 } });
+    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, sslRequested: false, tls: null, lost: { frontend: 0, backend: 0 }, searching: { frontend: null, backend: null }, searchingAfter: { frontend: 'join', backend: 'join' } });
     const client = recorded?.clientPort != null ? { address: open.client.address, port: recorded.clientPort } : open.client;
     const server = recorded?.server ?? open.server;
     const time = open.time;
@@ -140,30 +159,82 @@ export class Replay {
   }
 
   private data(r: Replayed, direction: Direction, bytes: Buffer, time: number): void {
-    r.sent[direction] += bytes.length;
+    if (r.tls) return this.tlsEvents(r, r.tls.push(direction, bytes), time);
+    if (r.searching[direction] !== null) return this.search(r, direction, bytes, time);
+    if (!r.handshake && r.sent[direction] === 0 && direction === 'backend') {
+      // The capture joined the connection: the server's first captured byte may be inside a message.
+      return this.startSearch(r, direction, bytes, time, 'join');
+    }
     if (direction === 'frontend' && !r.clientSpoke) {
       r.clientSpoke = true;
+      if (bytes.length >= 2 && bytes[0] === 0x16 && bytes[1] === 0x03) {
+        // Direct TLS (PostgreSQL 17+): the connection is TLS from its first byte.
+        r.tls = new TlsConnection(this.opts.keys, `connection ${r.conn}`);
+        return this.tlsEvents(r, r.tls.push(direction, bytes), time);
+      }
       if (!r.handshake && !beginsLikePostgres(bytes)) {
         // The capture joined the connection after its startup: the client's messages have type bytes.
         r.conv.frontend.resume('normal');
-        this.say(r, time, 'info', `connection ${r.conn} began before the capture did: its startup is not in it, decoding starts at the first byte captured`);
+        this.say(r, time, 'info', `connection ${r.conn} began before the capture did: its startup is not in it`);
+        return this.startSearch(r, direction, bytes, time, 'join');
       }
     }
+    if (direction === 'backend' && r.sslRequested && bytes.length > 0) {
+      r.sslRequested = false;
+      if (bytes[0] === 0x53 /* S */) {
+        // The server accepted the SSLRequest: its answer, then TLS both ways.
+        this.plaintext(r, direction, bytes.subarray(0, 1), time);
+        r.conv.encryptionEstablished();
+        r.tls = new TlsConnection(this.opts.keys, `connection ${r.conn}`);
+        if (bytes.length > 1) this.tlsEvents(r, r.tls.push(direction, bytes.subarray(1)), time);
+        return;
+      }
+    }
+    this.plaintext(r, direction, bytes, time);
+  }
+
+  /** Plaintext bytes (as sent, or decrypted) through the codec and the analysis. */
+  private plaintext(r: Replayed, direction: Direction, bytes: Buffer, time: number): void {
+    r.sent[direction] += bytes.length;
     for (const c of r.conv.push(direction, bytes)) {
       // The head of a message still arriving: the live proxy does not log it either.
       if (c.kind === 'message-start') continue;
+      if (c.kind === 'message' && c.message.frame.kind === 'startup' && isSslRequest(c.message.frame.bytes)) r.sslRequested = true;
       if (!r.encrypted) this.checkEncrypted(r, c, time);
       this.stage.write({ kind: 'codec', conn: r.conn, time, label: LABEL[direction], event: c });
     }
   }
 
+  private tlsEvents(r: Replayed, events: TlsEvent[], time: number): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case 'plaintext':
+          this.plaintext(r, e.direction, e.bytes, time);
+          break;
+        case 'established':
+          // Direct TLS: nothing was sent in plaintext before it. One TLS session between the captured client and server: both legs are it.
+          this.stage.write({ kind: 'connection', conn: r.conn, time, phase: 'client-tls', tls: e.info, direct: r.sent.frontend === 0 });
+          this.stage.write({ kind: 'connection', conn: r.conn, time, phase: 'server-tls', tls: e.info });
+          break;
+        case 'note':
+          if (e.detail) this.stage.write({ kind: 'status', conn: r.conn, time, level: e.level, text: e.text });
+          else this.say(r, time, e.level, e.text);
+          break;
+        case 'opaque': {
+          const framer = r.conv.framer(e.direction);
+          if (framer.mode !== 'opaque' && framer.mode !== 'broken') framer.becomeOpaque(e.reason);
+          this.plaintext(r, e.direction, e.bytes, time);
+          break;
+        }
+      }
+    }
+  }
+
   private checkEncrypted(r: Replayed, c: CodecEvent, time: number): void {
-    let why: string | null = null;
-    if (c.kind === 'unparsed' && /^(TLS|GSS)-encrypted/.test(c.reason)) why = c.reason;
-    else if (c.kind === 'message' && c.message.frame.kind === 'tls-record') why = 'TLS-encrypted (direct TLS)';
-    if (why === null) return;
+    // TLS is decrypted (or said why not) by TlsConnection; GSSAPI encryption cannot be.
+    if (!(c.kind === 'unparsed' && c.reason.startsWith('GSS-encrypted'))) return;
     r.encrypted = true;
-    this.say(r, time, 'warn', `connection ${r.conn} is encrypted: ${why}; its messages cannot be read from this capture (pgscope does not decrypt captures)`);
+    this.say(r, time, 'warn', `connection ${r.conn} is encrypted: ${c.reason}; pgscope cannot decrypt GSSAPI encryption, its messages cannot be read from this capture`);
   }
 
   /**
@@ -171,20 +242,72 @@ export class Replay {
    * rest of it is shown as bytes not decoded, and statements are no longer followed (a
    * response can no longer be matched to its request).
    */
+  /**
+   * Bytes missing from the capture: message boundaries are lost in that direction until
+   * the next one is found again (message-boundary.ts); statements are no longer followed
+   * on this connection (a response can no longer be matched to its request).
+   */
   private gap(r: Replayed, direction: Direction, lost: number, time: number): void {
-    const first = r.lost[direction] === 0;
+    if (r.tls) return this.tlsEvents(r, r.tls.gap(direction, lost), time);
     r.lost[direction] += lost;
-    if (!first || r.encrypted) return;
-    const why = `${lost} bytes from the ${WHO[direction]} are missing from the capture (lost, or cut by its snap length)`;
-    r.conv.framer(direction).becomeOpaque(`not decoded: ${why}`);
+    if (r.encrypted) return;
+    const at = r.conv.framer(direction).offset;
+    const why = `${lost} bytes from the ${WHO[direction]} are missing from the capture at offset ${at} (lost, or cut by its snap length)`;
     r.conv.statements?.fail(why);
-    this.say(r, time, 'warn', `connection ${r.conn}: ${why}; the rest of what the ${WHO[direction]} sent is not decoded`);
+    this.say(r, time, 'warn', `connection ${r.conn}: ${why}; decoding resumes at the next message boundary found, statements are no longer followed`);
+    this.endSearch(r, direction, time);
+    this.startSearch(r, direction, Buffer.alloc(0), time, 'gap');
+  }
+
+  /** Look for the next message boundary in this direction's bytes from here on. */
+  private startSearch(r: Replayed, direction: Direction, bytes: Buffer, time: number, after: 'gap' | 'join'): void {
+    const why = after === 'gap' ? 'bytes before these are missing from the capture' : 'the capture joined the connection inside a message';
+    r.conv.framer(direction).becomeOpaque(`not decoded: ${why}; looking for the next message boundary`);
+    r.searching[direction] = Buffer.alloc(0);
+    r.searchingAfter[direction] = after;
+    if (bytes.length > 0) this.search(r, direction, bytes, time);
+  }
+
+  private search(r: Replayed, direction: Direction, bytes: Buffer, time: number): void {
+    const held = r.searching[direction]!;
+    const buf = held.length === 0 ? bytes : Buffer.concat([held, bytes]);
+    const found = findBoundary(buf, direction, buf.length >= MAX_SEARCH_BYTES);
+    if (found === 'more') {
+      r.searching[direction] = Buffer.from(buf);
+      return;
+    }
+    if (found === null) {
+      // No message can start in these bytes: they are shown undecoded, and the search goes on.
+      r.searching[direction] = Buffer.alloc(0);
+      this.plaintext(r, direction, buf, time);
+      return;
+    }
+    r.searching[direction] = null;
+    if (found.at > 0) this.plaintext(r, direction, buf.subarray(0, found.at), time);
+    const framer = r.conv.framer(direction);
+    framer.resume('normal');
+    // Joining at a message boundary (as segments mostly start) is nothing to say.
+    if (r.searchingAfter[direction] === 'gap' || found.at > 0) {
+      this.say(r, time, 'info', `connection ${r.conn}: the ${WHO[direction]}'s messages are decoded again from offset ${framer.offset}${found.at > 0 ? ` (${found.at} bytes before it skipped)` : ''}`);
+    }
+    this.plaintext(r, direction, buf.subarray(found.at), time);
+  }
+
+  /** The connection ended while searching: what was held is shown undecoded. */
+  private endSearch(r: Replayed, direction: Direction, time: number): void {
+    const held = r.searching[direction];
+    r.searching[direction] = null;
+    if (held && held.length > 0) this.plaintext(r, direction, held, time);
   }
 
   private say(r: Replayed, time: number, level: 'info' | 'warn', text: string): void {
-    this.opts.note(text);
+    if (this.opts.noteConnections !== false) this.opts.note(text);
     this.stage.write({ kind: 'status', conn: r.conn, time, level, text });
   }
+}
+
+function isSslRequest(b: Buffer): boolean {
+  return b.length >= 8 && b.readUInt32BE(4) === SSL_REQUEST_CODE;
 }
 
 /** A client's first bytes: a startup packet (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest) or a TLS ClientHello (direct TLS). */

@@ -226,9 +226,10 @@ describe('captures from anywhere', () => {
     assert.equal(c.objects.find((o) => o.conn === 2 && o.type === 'statement')!.sql, 'SELECT 2');
   });
 
-  it('an encrypted connection (SSLRequest answered S) is said to be, its bytes not decoded', async () => {
+  it('encryption pgscope cannot undo is said: bytes after an accepted SSLRequest that are not TLS records; GSSAPI encryption', async () => {
+    // TLS decrypted with key logs: test/unit/capture/tls-decrypt.test.ts.
     const sslRequest = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
-    const hello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10]), Buffer.alloc(16, 7)]);
+    const gssencRequest = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30]);
     const c = await read(
       framesPcapng(
         tcpFrames([
@@ -238,53 +239,57 @@ describe('captures from anywhere', () => {
             chunks: [
               { side: 'client', bytes: sslRequest, time: T0 },
               { side: 'server', bytes: Buffer.from('S'), time: T0 + 1 },
-              { side: 'client', bytes: hello, time: T0 + 2 },
-              { side: 'server', bytes: Buffer.alloc(40, 9), time: T0 + 3 },
+              { side: 'client', bytes: Buffer.alloc(40, 9), time: T0 + 2 },
             ],
           },
-          // Direct TLS: the ClientHello first.
-          { client: { ...client, port: 41001 }, server, chunks: [{ side: 'client', bytes: hello, time: T0 + 10 }] },
+          {
+            client: { ...client, port: 41001 },
+            server,
+            chunks: [
+              { side: 'client', bytes: gssencRequest, time: T0 + 10 },
+              { side: 'server', bytes: Buffer.from('G'), time: T0 + 11 },
+              { side: 'client', bytes: Buffer.alloc(30, 5), time: T0 + 12 },
+            ],
+          },
         ]),
       ),
     );
     assert.deepEqual(c.notes, [
-      'connection 1 is encrypted: TLS-encrypted after SSLRequest was accepted; its messages cannot be read from this capture (pgscope does not decrypt captures)',
-      'connection 2 is encrypted: TLS-encrypted (direct TLS); its messages cannot be read from this capture (pgscope does not decrypt captures)',
+      'connection 1: bytes from the client that are not a TLS record (content type 9, length 2313)',
+      'connection 2 is encrypted: GSS-encrypted after GSSENCRequest was accepted; pgscope cannot decrypt GSSAPI encryption, its messages cannot be read from this capture',
     ]);
     assert.deepEqual(messages(c.objects, 1), ['client: SSLRequest', 'server: SSLResponse']);
     assert.deepEqual(
       c.objects.filter((o) => o.type === 'unparsed').map((o) => [o.conn, o.from, o.length, o.reason]),
       [
-        [1, 'client', hello.length, 'TLS-encrypted after SSLRequest was accepted'],
-        [1, 'server', 40, 'TLS-encrypted after SSLRequest was accepted'],
-      ],
-    );
-    assert.deepEqual(messages(c.objects, 2), ['client: TLS record (direct TLS)']);
-    const status = c.objects.filter((o) => o.type === 'status');
-    assert.deepEqual(
-      status.map((o) => [o.conn, o.level]),
-      [
-        [1, 'warn'],
-        [2, 'warn'],
+        [1, 'client', 40, 'TLS-encrypted, not decrypted'],
+        [2, 'client', 30, 'GSS-encrypted after GSSENCRequest was accepted'],
       ],
     );
   });
 
-  it('bytes missing from the capture: said; that direction no longer decoded, the other still is; no statement made up', async () => {
+  it('bytes missing from the capture: said with their size and offset; decoding resumes at the next message boundary; no statement made up', async () => {
     const frames = tcpFrames([{ client, server, chunks: session(['SELECT 1', 'SELECT 2', 'SELECT 3']) }]);
     // Lose the second query's segment (the server acknowledges it all the same).
     const q2 = frames.findIndex((f) => f.frame.includes(Buffer.from('SELECT 2')));
     frames.splice(q2, 1);
     const c = await read(framesPcapng(frames));
     const lost = Q('SELECT 2').length;
-    const text = `connection 1: ${lost} bytes from the client are missing from the capture (lost, or cut by its snap length); the rest of what the client sent is not decoded`;
-    assert.deepEqual(c.notes, [text]);
+    const at = Q('SELECT 1').length + 33; // after the StartupMessage (33 bytes) and the first Query
+    const texts = [
+      `connection 1: ${lost} bytes from the client are missing from the capture at offset ${at} (lost, or cut by its snap length); decoding resumes at the next message boundary found, statements are no longer followed`,
+      `connection 1: the client's messages are decoded again from offset ${at}`,
+    ];
+    assert.deepEqual(c.notes, texts);
     assert.deepEqual(
       c.objects.filter((o) => o.type === 'status').map((o) => [o.conn, o.level, o.text]),
-      [[1, 'warn', text]],
+      [
+        [1, 'warn', texts[0]],
+        [1, 'info', texts[1]],
+      ],
     );
-    const fromClient = c.objects.filter((o) => o.conn === 1 && o.dir === 'frontend').map((o) => (o.type === 'message' ? o.msg : `${o.type}: ${o.reason}`));
-    assert.deepEqual(fromClient, ['StartupMessage', 'Query', `unparsed: not decoded: ${lost} bytes from the client are missing from the capture (lost, or cut by its snap length)`, ...(fromClient.length > 3 ? [fromClient[3]] : [])]);
+    const fromClient = c.objects.filter((o) => o.conn === 1 && o.dir === 'frontend').map((o) => (o.type === 'message' ? `${o.msg} ${o.offset}` : `${o.type}: ${o.reason}`));
+    assert.deepEqual(fromClient.slice(0, 3), ['StartupMessage 0', `Query 33`, `Query ${at}`], 'the third query is decoded, at the offset after the first (the lost bytes are not counted)');
     assert.equal(c.objects.filter((o) => o.type === 'message' && o.msg === 'DataRow').length, 3, 'the server’s side is still decoded');
     assert.deepEqual(
       c.objects.filter((o) => o.type === 'statement').map((o) => o.sql),
@@ -292,12 +297,12 @@ describe('captures from anywhere', () => {
     );
   });
 
-  it('a capture that begins after the startup: decoding starts at the first byte, with a note', async () => {
+  it('a capture that begins after the startup, inside a message: decoding starts at the first message boundary, with a note', async () => {
     const frames = tcpFrames([{ client, server, chunks: session(['SELECT 1', 'SELECT 2']) }]);
     // Drop the handshake and startup: start at the first query.
     const first = frames.findIndex((f) => f.frame.includes(Buffer.from('SELECT 1')));
     const c = await read(framesPcapng(frames.slice(first)));
-    assert.deepEqual(c.notes, ['connection 1 began before the capture did: its startup is not in it, decoding starts at the first byte captured']);
+    assert.deepEqual(c.notes, ['connection 1 began before the capture did: its startup is not in it']);
     assert.deepEqual(messages(c.objects).slice(0, 2), ['client: Query', 'server: RowDescription']);
     assert.deepEqual(
       c.objects.filter((o) => o.type === 'statement').map((o) => o.sql),
