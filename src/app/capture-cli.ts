@@ -28,11 +28,16 @@ interface CaptureFlags {
 
 const repeatable = <T>(parse: (v: string) => T) => (v: string, prev: T[] | undefined): T[] => [...(prev ?? []), parse(v)];
 
-/** The options `read` and `sniff` share. */
-function addShared(cmd: Command): Command {
+/** --keylog and --port: what reading any capture takes (read, sniff, view, report). */
+export function addCaptureInputOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--keylog <file>', "NSS key log to decrypt TLS with (libpq 18's sslkeylogfile, SSLKEYLOGFILE, pgscope's --client-/--server-sslkeylogfile); repeatable").argParser(repeatable((v) => parseNonEmpty('--keylog', v))))
-    .addOption(new Option('--port <port>', 'a server port (repeatable; default 5432): how a connection whose start is not captured is found; any connection that starts with a startup packet or TLS is found on any port').argParser(repeatable((v) => parsePort('--port', v))))
+    .addOption(new Option('--port <port>', 'a server port (repeatable; default 5432): how a connection whose start is not captured is found; any connection that starts with a startup packet or TLS is found on any port').argParser(repeatable((v) => parsePort('--port', v))));
+}
+
+/** The options `read` and `sniff` share. */
+function addShared(cmd: Command): Command {
+  return addCaptureInputOptions(cmd)
     .addOption(choice('--log-forwarded <how>', LOG_FORWARDED, 'how messages are logged (annotated: every field with its bytes; compact: one line per message)', DEFAULTS.logForwarded))
     .addOption(valueOption('--max-value-bytes <n>', `cut longer values in annotated and compact output${dflt(DEFAULTS.maxValueBytes)}`, (v) => parsePositiveInt('--max-value-bytes', v)))
     .addOption(pathOption('-l, --logfile <path>', 'append the log to this file'))

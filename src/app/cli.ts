@@ -23,7 +23,7 @@ import {
   type Flags,
 } from './config.js';
 import { choice, dflt, pathOption, valueOption } from './cli-options.js';
-import { addCaptureCommands } from './capture-cli.js';
+import { addCaptureCommands, addCaptureInputOptions } from './capture-cli.js';
 import { packageVersion } from './version.js';
 import { beyondLoopbackWarning, isLoopback } from '../web/guard.js';
 
@@ -66,6 +66,11 @@ Examples:
   pgscope db.example.com --client-ca
       (then: psql "host=localhost sslmode=verify-full sslrootcert=$(pgscope ca --print-path) …")
   pgscope db.example.com --log-forwarded none --query-log - --jsonl trace.jsonl --pcap trace.pcapng
+  pgscope read capture.pcap --keylog keys.log --query-log -
+      (a capture pgscope was not in the path of: tcpdump -i any -w capture.pcap port 5432,
+       while a libpq 18 client ran with sslkeylogfile=keys.log; without keys, plaintext only)
+  pgscope sniff -i lo --port 5432 --log-forwarded compact
+      (live and passive: tcpdump captures, pgscope decodes; needs capture rights)
   pgscope decode test/fixtures/psql-scram-simple-queries.json --bw
 
 Filters (--filter): which messages reach the annotated/raw log and --jsonl; forwarding is untouched.
@@ -96,7 +101,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   program
     .description('pgscope: a PostgreSQL man-in-the-middle debugging proxy that shows every byte between clients and servers, decoded.')
-    .usage('[options] [BACKEND]\n       pgscope decode FILE [options]\n       pgscope ca [--print-path]')
+    .usage('[options] [BACKEND]\n       pgscope read CAPTURE [--keylog FILE] [options]\n       pgscope sniff [-i IFACE] [--port N] [options]\n       pgscope view CAPTURE | pgscope report CAPTURE -o FILE.html\n       pgscope decode FILE [options]\n       pgscope ca [--print-path]')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s),
@@ -236,9 +241,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     chosen.run = async () => (await import('./commands/ca.js')).caCommand({ printPath: o.printPath ?? false, caDir: o.caDir ?? io.env.PGSCOPE_CA_DIR ?? null }, io.out, io.err);
   });
 
-  const view = program
-    .command('view')
-    .description('serve the inspector (a web page) over a saved capture: the pcapng of --pcap or the JSON lines of --jsonl; prints its address')
+  const view = addCaptureInputOptions(program.command('view'))
+    .description('serve the inspector (a web page) over a saved capture (pcap or pcapng: tcpdump, Wireshark, --pcap; or the JSON lines of --jsonl); prints its address')
     .argument('<CAPTURE>', 'the capture file')
     .addOption(valueOption('--ui-port <port>', `port; 0: any free port${dflt(DEFAULTS.uiPort)}`, (v) => parsePort('--ui-port', v, true)))
     .addOption(valueOption('--ui-host <ip>', `address to listen on${dflt(DEFAULTS.uiHost)}`, (v) => parseListenIp('--ui-host', v)))
@@ -249,8 +253,10 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .allowExcessArguments(false);
   view.action((file: string) => {
     ownOptionsOnly('view', 'pgscope view CAPTURE [options]');
-    const o = view.opts<{ uiPort?: number; uiHost?: string; uiKeep?: number; redactPasswords?: boolean; maxValueBytes?: number }>();
+    const o = view.opts<{ uiPort?: number; uiHost?: string; uiKeep?: number; redactPasswords?: boolean; maxValueBytes?: number; keylog?: string[]; port?: number[] }>();
     const opts = {
+      keylogs: o.keylog ?? [],
+      ...(o.port ? { ports: o.port } : {}),
       host: o.uiHost ?? DEFAULTS.uiHost,
       port: o.uiPort ?? DEFAULTS.uiPort,
       keep: o.uiKeep ?? 1_000_000,
@@ -263,8 +269,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
 
   addCaptureCommands(program, io, chosen, ownOptionsOnly);
 
-  const report = program
-    .command('report')
+  const report = addCaptureInputOptions(program.command('report'))
     .description('write one self-contained HTML page of a saved capture (the inspector, offline: scripts, styles and data inline), for a bug report')
     .argument('<CAPTURE>', 'the capture file: the pcapng of --pcap or the JSON lines of --jsonl')
     .addOption(pathOption('-o, --output <FILE.html>', 'the page to write (owner-only; an existing file is replaced, a symbolic link refused)').makeOptionMandatory())
@@ -274,8 +279,8 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
     .allowExcessArguments(false);
   report.action((file: string) => {
     ownOptionsOnly('report', 'pgscope report CAPTURE -o FILE.html');
-    const o = report.opts<{ output: string; redactPasswords?: boolean; maxValueBytes?: number }>();
-    const opts = { redact: o.redactPasswords ?? false, maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes };
+    const o = report.opts<{ output: string; redactPasswords?: boolean; maxValueBytes?: number; keylog?: string[]; port?: number[] }>();
+    const opts = { redact: o.redactPasswords ?? false, maxValueBytes: o.maxValueBytes ?? DEFAULTS.maxValueBytes, keylogs: o.keylog ?? [], ...(o.port ? { ports: o.port } : {}) };
     chosen.run = async () => (await import('./commands/capture-commands.js')).reportCommand(file, o.output, opts, io.out, io.err);
   });
 

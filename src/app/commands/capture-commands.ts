@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { CaptureError } from '../../capture/capture-error.js';
 import { readCapture } from '../../capture/read-capture.js';
+import { openKeyLogs } from './read-command.js';
 import { DEFAULT_LIMITS, Inspector } from '../../inspector/inspector.js';
 import type { ReportData } from '../../inspector/types.js';
 import { newNonce, pageHtml, UiMissingError } from '../../web/page.js';
@@ -16,6 +17,10 @@ import { packageVersion } from '../version.js';
 export interface CaptureCommandOptions {
   redact: boolean;
   maxValueBytes: number;
+  /** --keylog files: TLS in the capture is decrypted with them. */
+  keylogs?: string[];
+  /** --port: server ports (default 5432). */
+  ports?: number[];
 }
 
 export interface ViewOptions extends CaptureCommandOptions {
@@ -28,8 +33,10 @@ export interface ViewOptions extends CaptureCommandOptions {
 type Say = (s: string) => void;
 
 async function load(file: string, opts: CaptureCommandOptions, err: Say): Promise<Awaited<ReturnType<typeof readCapture>> | null> {
+  const keys = openKeyLogs(opts.keylogs ?? [], err);
+  if (keys === 'failed') return null;
   try {
-    const c = await readCapture(file, { redact: opts.redact, maxValueBytes: opts.maxValueBytes });
+    const c = await readCapture(file, { redact: opts.redact, maxValueBytes: opts.maxValueBytes, keys, ...(opts.ports ? { serverPorts: opts.ports } : {}) });
     for (const n of c.notes) err(`pgscope: ${file}: ${n}\n`);
     return c;
   } catch (e) {
@@ -38,7 +45,7 @@ async function load(file: string, opts: CaptureCommandOptions, err: Say): Promis
       return null;
     }
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ELOOP') {
       err(`pgscope: cannot read ${file}: ${(e as Error).message}\n`);
       return null;
     }

@@ -38,7 +38,8 @@ export function findCapturer(opts: Pick<SniffOptions, 'iface' | 'bpf' | 'filterP
     // -U: each packet written at once (not a buffer at a time); -s 0: whole packets.
     // --immediate-mode: packets handed over as they come, not when the kernel's buffer block fills (a quiet connection would wait).
     if (tool === 'tcpdump') return { tool, path: found, args: ['-i', opts.iface, '--immediate-mode', '-U', '-s', '0', '-n', '-w', '-', filter] };
-    return { tool, path: found, args: ['-i', opts.iface, '-q', '-F', 'pcap', '-f', filter, '-w', '-'] };
+    // dumpcap writes pcapng, which pgscope reads as well.
+    return { tool, path: found, args: ['-i', opts.iface, '-q', '-f', filter, '-w', '-'] };
   }
   return null;
 }
@@ -64,7 +65,7 @@ function explain(tool: Capturer, text: string): string | null {
   if (/permission|not permitted|privilege/i.test(text)) {
     return `${tool.tool} may not capture here (${text.trim()}): run pgscope sniff as root, or let ${tool.tool} capture as you: sudo setcap cap_net_raw,cap_net_admin=eip ${tool.path}`;
   }
-  if (/no such device|doesn't exist|no suitable device|there is no device/i.test(text)) return `${tool.tool}: ${text.trim()} (list interfaces with ${tool.tool} -D)`;
+  if (/no such device|doesn't exist|no suitable device|there is no device/i.test(text)) return `${tool.tool}: ${text.trim().replace(/^(tcpdump|dumpcap): /, '')} (list interfaces with ${tool.tool} -D)`;
   return null;
 }
 
@@ -88,7 +89,7 @@ export async function sniffCommand(opts: SniffOptions, err: Say, env: NodeJS.Pro
     complaint += text;
     for (const line of text.split('\n')) {
       // tcpdump: "listening on lo, link-type …"; dumpcap: "Capturing on 'Loopback: lo'".
-      if (!said && /^(listening on|Capturing on)/.test(line)) {
+      if (!said && /^(tcpdump: )?listening on|^Capturing on/.test(line)) {
         said = true;
         err(`pgscope: sniffing on ${terminalSafe(opts.iface)} with ${capturer.tool} (${terminalSafe(capturer.args[capturer.args.length - (capturer.tool === 'tcpdump' ? 1 : 3)]!)}); Ctrl-C to stop\n`);
       }
@@ -119,7 +120,8 @@ export async function sniffCommand(opts: SniffOptions, err: Say, env: NodeJS.Pro
       status = await decoding;
       // A capture tool that failed before capturing anything: say what it said, and what to do.
       if (!said && code !== 0) {
-        const why = explain(capturer, complaint) ?? `${capturer.tool} ended (status ${code}): ${complaint.trim() || 'no message'}`;
+        const first = complaint.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no message';
+        const why = explain(capturer, first) ?? `${capturer.tool} ended (status ${code}): ${first}`;
         err(`pgscope: ${terminalSafe(why)}\n`);
         status = 1;
       } else {

@@ -332,7 +332,7 @@ describe('pgscope --help, --version', () => {
       const r = await run([flag]);
       assert.deepEqual([r.code, r.err, r.configs.length], [0, '', 0]);
       const h = r.out;
-      assert.match(h, /^Usage: pgscope \[options\] \[BACKEND\]\n {7}pgscope decode FILE \[options\]\n {7}pgscope ca \[--print-path\]\n/);
+      assert.match(h, /^Usage: pgscope \[options\] \[BACKEND\]\n {7}pgscope read CAPTURE \[--keylog FILE\] \[options\]\n {7}pgscope sniff \[-i IFACE\] \[--port N\] \[options\]\n {7}pgscope view CAPTURE \| pgscope report CAPTURE -o FILE\.html\n {7}pgscope decode FILE \[options\]\n {7}pgscope ca \[--print-path\]\n/);
       const groups = ['Arguments:', 'Client leg (client → pgscope):', 'Server leg (pgscope → server):', 'Logging:', 'Behaviour:', 'Authentication and certificates:', 'More outputs (any together, all fed by the same decoded traffic):', 'Other:', 'Commands:', 'Examples:', 'Filters (--filter): which messages reach the annotated/raw log and --jsonl; forwarding is untouched.'];
       const at = groups.map((g) => h.indexOf(`\n${g}\n`));
       assert.ok(at.every((i) => i > 0), `all groups present: ${JSON.stringify(at)}`);
@@ -361,6 +361,8 @@ describe('pgscope --help, --version', () => {
         '  pgscope db.example.com --override-auth --redact-passwords',
         '  pgscope db.example.com --client-ca',
         '  pgscope db.example.com --log-forwarded none --query-log - --jsonl trace.jsonl --pcap trace.pcapng',
+        '  pgscope read capture.pcap --keylog keys.log --query-log -',
+        '  pgscope sniff -i lo --port 5432 --log-forwarded compact',
         '  pgscope decode test/fixtures/psql-scram-simple-queries.json --bw',
       ]);
     });
