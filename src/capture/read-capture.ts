@@ -38,6 +38,8 @@ export interface CaptureEventOptions extends Omit<CaptureOptions, 'maxValueBytes
   statements: { redact: boolean; typed: boolean; records: boolean } | null;
   /** Notes about one connection are also among the notes returned (default); false: only in its status events. */
   noteConnections?: boolean;
+  /** Emit 'wire' events (Outputs.wire: --pcap writes the decrypted conversation from them). */
+  wire?: boolean;
 }
 
 type Format = 'pcapng' | 'pcap' | 'jsonl';
@@ -142,7 +144,7 @@ function opensObject(head: Buffer): boolean {
 /** Packets → TCP segments → connections → TLS, the codec and analysis → events. */
 function packets(format: 'pcapng' | 'pcap', name: string, opts: CaptureEventOptions, onEvent: (ev: ProxyEvent) => void, notes: CaptureNotes): Reading {
   const serverPorts = new Set(opts.serverPorts ?? [5432]);
-  const replay = new Replay(onEvent, { redact: opts.redact, serverPorts, note: (text) => notes.add(text), keys: opts.keys ?? null, statements: opts.statements, noteConnections: opts.noteConnections ?? true });
+  const replay = new Replay(onEvent, { redact: opts.redact, serverPorts, note: (text) => notes.add(text), keys: opts.keys ?? null, statements: opts.statements, noteConnections: opts.noteConnections ?? true, wire: opts.wire ?? false });
   const streams = new TcpStreams(serverPorts, (ev) => replay.push(ev));
   let lastTime = 0;
   const onPacket = (p: Packet): void => {

@@ -33,6 +33,8 @@ export interface ReplayOptions {
   noteConnections?: boolean;
   /** Secrets to decrypt TLS with (--keylog); null: none given (what the handshake shows is still said). */
   keys: KeyLog | null;
+  /** Emit 'wire' events (the plaintext conversation, for --pcap), as sessions do when Outputs.wire. */
+  wire?: boolean;
   /** What the outputs ask of the statement analysis (Outputs.statements); default: what --jsonl asks. */
   statements?: { redact: boolean; typed: boolean; records: boolean } | null;
 }
@@ -182,8 +184,8 @@ export class Replay {
     if (direction === 'backend' && r.sslRequested && bytes.length > 0) {
       r.sslRequested = false;
       if (bytes[0] === 0x53 /* S */) {
-        // The server accepted the SSLRequest: its answer, then TLS both ways.
-        this.plaintext(r, direction, bytes.subarray(0, 1), time);
+        // The server accepted the SSLRequest: its answer (negotiation, not conversation: no 'wire'), then TLS both ways.
+        this.plaintext(r, direction, bytes.subarray(0, 1), time, false);
         r.conv.encryptionEstablished();
         r.tls = new TlsConnection(this.opts.keys, `connection ${r.conn}`);
         if (bytes.length > 1) this.tlsEvents(r, r.tls.push(direction, bytes.subarray(1)), time);
@@ -194,15 +196,22 @@ export class Replay {
   }
 
   /** Plaintext bytes (as sent, or decrypted) through the codec and the analysis. */
-  private plaintext(r: Replayed, direction: Direction, bytes: Buffer, time: number): void {
+  private plaintext(r: Replayed, direction: Direction, bytes: Buffer, time: number, wire = true): void {
+    const offset = r.conv.framer(direction).offset;
     r.sent[direction] += bytes.length;
     for (const c of r.conv.push(direction, bytes)) {
       // The head of a message still arriving: the live proxy does not log it either.
       if (c.kind === 'message-start') continue;
-      if (c.kind === 'message' && c.message.frame.kind === 'startup' && isSslRequest(c.message.frame.bytes)) r.sslRequested = true;
+      if (c.kind === 'message' && c.message.frame.kind === 'startup' && isSslRequest(c.message.frame.bytes)) {
+        r.sslRequested = true;
+        // Negotiation, not conversation (when it came alone, as clients send it).
+        if (bytes.length === c.message.frame.size) wire = false;
+      }
       if (!r.encrypted) this.checkEncrypted(r, c, time);
       this.stage.write({ kind: 'codec', conn: r.conn, time, label: LABEL[direction], event: c });
     }
+    // As a session emits them: the conversation's bytes, without the SSLRequest and its answer.
+    if (wire && this.opts.wire && bytes.length > 0) this.stage.write({ kind: 'wire', conn: r.conn, time, label: LABEL[direction], direction, offset, bytes });
   }
 
   private tlsEvents(r: Replayed, events: TlsEvent[], time: number): void {
