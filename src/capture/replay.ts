@@ -95,7 +95,7 @@ export class Replay {
     }
     const waiting = this.undecided.get(ev.id);
     if (waiting) {
-      if (ev.kind === 'gap') return;
+      if (ev.kind === 'gap' || ev.kind === 'conflict') return;
       this.undecided.delete(ev.id);
       if (ev.kind === 'close') return; // no byte: nothing to show
       if (ev.direction !== 'frontend' || !beginsLikePostgres(ev.bytes)) {
@@ -109,6 +109,9 @@ export class Replay {
     switch (ev.kind) {
       case 'data':
         this.data(r, ev.direction, ev.bytes, ev.time);
+        return;
+      case 'conflict':
+        this.say(r, ev.time, 'warn', `connection ${r.conn}: a retransmission from the ${WHO[ev.direction]} differs from the first copy in ${ev.length} bytes at TCP stream offset ${ev.at}; the first copy is decoded`);
         return;
       case 'gap':
         this.gap(r, ev.direction, ev.lost, ev.time);

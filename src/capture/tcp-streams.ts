@@ -21,10 +21,14 @@ export type StreamEvent =
   /** `lost` bytes of this direction are not in the capture; what follows is data after them. */
   | { kind: 'gap'; id: number; time: number; direction: Direction; lost: number }
   /** `comment`: of the first FIN (or the RST) that carried one. */
-  | { kind: 'close'; id: number; time: number; how: 'fin' | 'rst' | 'end'; comment: string | null };
+  | { kind: 'close'; id: number; time: number; how: 'fin' | 'rst' | 'end'; comment: string | null }
+  /** A retransmission whose bytes differ from the copy already given (`at`: the offset in this direction's stream); the first copy stands. */
+  | { kind: 'conflict'; id: number; time: number; direction: Direction; at: number; length: number };
 
 /** Bytes held behind a hole, per direction; beyond, the hole is declared lost. */
 const MAX_HELD = 4 * 1024 * 1024;
+/** Bytes given lately, per direction, kept to compare retransmissions with. */
+const RECENT = 64 * 1024;
 
 interface Held {
   seq: number;
@@ -39,6 +43,10 @@ interface Side {
   heldBytes: number;
   /** The sequence number of this side's FIN, once seen. */
   finAt: number | null;
+  /** The last bytes given (at most RECENT), ending at `next`. */
+  recent: Buffer;
+  /** Bytes given in all: stream offsets for conflicts. */
+  given: number;
 }
 
 interface Connection {
@@ -57,7 +65,7 @@ const seqDiff = (a: number, b: number): number => (a - b) | 0;
 
 const keyOf = (src: string, srcPort: number, dst: string, dstPort: number): string => `${src} ${srcPort} ${dst} ${dstPort}`;
 
-const newSide = (): Side => ({ next: null, held: [], heldBytes: 0, finAt: null });
+const newSide = (): Side => ({ next: null, held: [], heldBytes: 0, finAt: null, recent: Buffer.alloc(0), given: 0 });
 
 const OTHER: Record<Direction, Direction> = { frontend: 'backend', backend: 'frontend' };
 
@@ -151,7 +159,9 @@ export class TcpStreams {
       if (side.heldBytes > MAX_HELD) this.skipHole(c, direction, side, time);
       return;
     }
-    // Bytes already given (a retransmission, or its overlap with what came before): once is enough.
+    // Bytes already given (a retransmission, or its overlap with what came before): once is
+    // enough, the first copy stands; a copy that differs is said (a broken capture or a middlebox).
+    this.compare(c, direction, side, -ahead, payload, time);
     if (-ahead >= payload.length) return;
     this.give(c, direction, side, payload.subarray(-ahead), time);
     this.drain(c, direction, side, time);
@@ -159,7 +169,19 @@ export class TcpStreams {
 
   private give(c: Connection, direction: Direction, side: Side, bytes: Buffer, time: number): void {
     side.next = (side.next! + bytes.length) >>> 0;
+    side.given += bytes.length;
+    side.recent = bytes.length >= RECENT ? Buffer.from(bytes.subarray(bytes.length - RECENT)) : Buffer.concat([side.recent.subarray(Math.max(0, side.recent.length + bytes.length - RECENT)), bytes]);
     this.emit({ kind: 'data', id: c.id, time, direction, bytes });
+  }
+
+  /** A segment starting `behind` bytes before `next`: do its bytes already given (as far as kept) agree? */
+  private compare(c: Connection, direction: Direction, side: Side, behind: number, payload: Buffer, time: number): void {
+    const start = side.recent.length - behind;
+    if (start < 0) return; // older than what is kept
+    const n = Math.min(payload.length, behind);
+    if (side.recent.compare(payload, 0, n, start, start + n) !== 0) {
+      this.emit({ kind: 'conflict', id: c.id, time, direction, at: side.given - behind, length: n });
+    }
   }
 
   /** Keep a segment that came before the bytes it follows: a copy, so that the file's chunk is not kept with it. */

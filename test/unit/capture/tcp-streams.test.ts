@@ -155,6 +155,20 @@ describe('TcpStreams', () => {
     );
   });
 
+  it('a retransmission that differs from the first copy: the first copy stands, the difference is flagged with its offset and length', () => {
+    const ev = run([
+      ...handshake,
+      [client, server, { seq: C + 1, ack: S + 1, flags: PSH, payload: 'hello' }],
+      [client, server, { seq: C + 1, ack: S + 1, flags: PSH, payload: 'hello' }], // the same: nothing to say
+      [client, server, { seq: C + 3, ack: S + 1, flags: PSH, payload: 'LXo!' }], // 'llo' again, but 'X' for 'l', then '!'
+    ]);
+    assert.deepEqual(streamsOf(ev), { '1 frontend': 'hello!' });
+    assert.deepEqual(
+      ev.filter((e) => e.kind === 'conflict'),
+      [{ kind: 'conflict', id: 1, time: 1005, direction: 'frontend', at: 2, length: 3 }],
+    );
+  });
+
   it('a hole the receiver acknowledged past is lost: said at once, with how many bytes, and the rest follows', () => {
     const ev = run([
       ...handshake,
