@@ -310,6 +310,27 @@ describe('captures from anywhere', () => {
     );
   });
 
+  it('a capture that begins inside a message: the bytes before the next message are skipped and said, the rest decoded', async () => {
+    const big = 'y'.repeat(40_000);
+    const chunks: Chunk[] = [
+      { side: 'client', bytes: startup, time: T0 },
+      { side: 'server', bytes: ready, time: T0 + 1 },
+      { side: 'client', bytes: Q('select big'), time: T0 + 2 },
+      { side: 'server', bytes: answer(big), time: T0 + 3 },
+      { side: 'client', bytes: Q('select 2'), time: T0 + 4 },
+      { side: 'server', bytes: answer('two'), time: T0 + 5 },
+    ];
+    const frames = tcpFrames([{ client, server, chunks }]);
+    // Start at the server's second segment of the big answer: inside its DataRow.
+    const bigAnswer = frames.filter((f) => f.frame.includes(Buffer.from('yyyyyyyy')));
+    const c = await read(framesPcapng(frames.slice(frames.indexOf(bigAnswer[1]!))));
+    const skippedNote = c.notes.find((n) => n.startsWith("connection 1: the server's messages are decoded again from offset "));
+    assert.ok(skippedNote, c.notes.join('\n'));
+    assert.match(skippedNote, /\((\d+) bytes before it skipped\)$/);
+    assert.deepEqual(messages(c.objects), ['server: CommandComplete', 'server: ReadyForQuery', 'client: Query', 'server: RowDescription', 'server: DataRow', 'server: CommandComplete', 'server: ReadyForQuery']);
+    assert.ok(c.objects.some((o) => o.type === 'unparsed' && o.from === 'server'), 'the bytes skipped are shown undecoded');
+  });
+
   it('what is not PostgreSQL is skipped: other ports, unless their first bytes are a startup packet; packets that are not TCP are counted', async () => {
     const web: End = { ip: '10.1.0.9', port: 8080 };
     const pgElsewhere: End = { ip: '10.1.0.9', port: 6000 };
