@@ -101,6 +101,9 @@ export async function sniffCommand(opts: SniffOptions, err: Say, env: NodeJS.Pro
   const stop = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
   };
+  // pgscope ending any other way (an uncaught error) must not leave the capture running.
+  const orphaned = (): void => void child.kill('SIGKILL');
+  process.once('exit', orphaned);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   void until?.then(stop);
@@ -132,6 +135,7 @@ export async function sniffCommand(opts: SniffOptions, err: Say, env: NodeJS.Pro
     clearInterval(flusher);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('exit', orphaned);
     await outputs.close(Date.now() + 2000);
   }
   return status;
