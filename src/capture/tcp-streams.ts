@@ -27,8 +27,12 @@ export type StreamEvent =
 
 /** Bytes held behind a hole, per direction; beyond, the hole is declared lost. */
 const MAX_HELD = 4 * 1024 * 1024;
-/** Bytes given lately, per direction, kept to compare retransmissions with. */
-const RECENT = 64 * 1024;
+/**
+ * Bytes given lately, per direction, kept to compare retransmissions with: a ring, so that
+ * each segment costs a copy of itself, not of the ring, and memory follows open connections
+ * (a retransmission resends the latest bytes; older ones are not compared).
+ */
+const RECENT = 4 * 1024;
 
 interface Held {
   seq: number;
@@ -43,8 +47,8 @@ interface Side {
   heldBytes: number;
   /** The sequence number of this side's FIN, once seen. */
   finAt: number | null;
-  /** The last bytes given (at most RECENT), ending at `next`. */
-  recent: Buffer;
+  /** The last bytes given (at most RECENT) in a ring: byte i of the stream at i % RECENT; allocated at the first byte. */
+  recent: Buffer | null;
   /** Bytes given in all: stream offsets for conflicts. */
   given: number;
 }
@@ -65,7 +69,7 @@ const seqDiff = (a: number, b: number): number => (a - b) | 0;
 
 const keyOf = (src: string, srcPort: number, dst: string, dstPort: number): string => `${src} ${srcPort} ${dst} ${dstPort}`;
 
-const newSide = (): Side => ({ next: null, held: [], heldBytes: 0, finAt: null, recent: Buffer.alloc(0), given: 0 });
+const newSide = (): Side => ({ next: null, held: [], heldBytes: 0, finAt: null, recent: null, given: 0 });
 
 const OTHER: Record<Direction, Direction> = { frontend: 'backend', backend: 'frontend' };
 
@@ -169,18 +173,31 @@ export class TcpStreams {
 
   private give(c: Connection, direction: Direction, side: Side, bytes: Buffer, time: number): void {
     side.next = (side.next! + bytes.length) >>> 0;
+    side.recent ??= Buffer.allocUnsafe(RECENT);
+    // Only the last RECENT bytes of a segment can stay in the ring.
+    const from = Math.max(0, bytes.length - RECENT);
+    for (let i = from, at = (side.given + from) % RECENT; i < bytes.length; ) {
+      const n = Math.min(bytes.length - i, RECENT - at);
+      bytes.copy(side.recent, at, i, i + n);
+      i += n;
+      at = 0;
+    }
     side.given += bytes.length;
-    side.recent = bytes.length >= RECENT ? Buffer.from(bytes.subarray(bytes.length - RECENT)) : Buffer.concat([side.recent.subarray(Math.max(0, side.recent.length + bytes.length - RECENT)), bytes]);
     this.emit({ kind: 'data', id: c.id, time, direction, bytes });
   }
 
   /** A segment starting `behind` bytes before `next`: do its bytes already given (as far as kept) agree? */
   private compare(c: Connection, direction: Direction, side: Side, behind: number, payload: Buffer, time: number): void {
-    const start = side.recent.length - behind;
-    if (start < 0) return; // older than what is kept
+    const ring = side.recent;
+    // Older than what is kept: not compared.
+    if (ring === null || behind > Math.min(RECENT, side.given)) return;
     const n = Math.min(payload.length, behind);
-    if (side.recent.compare(payload, 0, n, start, start + n) !== 0) {
-      this.emit({ kind: 'conflict', id: c.id, time, direction, at: side.given - behind, length: n });
+    const start = side.given - behind;
+    for (let i = 0; i < n; i++) {
+      if (ring[(start + i) % RECENT] !== payload[i]) {
+        this.emit({ kind: 'conflict', id: c.id, time, direction, at: start, length: n });
+        return;
+      }
     }
   }
 
