@@ -59,6 +59,12 @@ interface Replayed {
   searching: Record<Direction, Buffer | null>;
   /** Why each direction is being searched: bytes missing, or the capture joined the connection. */
   searchingAfter: Record<Direction, 'gap' | 'join'>;
+  /** After bytes went missing: statements are followed again once the server said ReadyForQuery and both directions are in step. */
+  restartStatements: boolean;
+  /** The offset of the server's last ReadyForQuery since bytes went missing, or null. */
+  readyAt: number | null;
+  /** The offset of the server's last message when it was a ReadyForQuery, else null. */
+  lastReady: number | null;
 }
 
 const LABEL: Record<Direction, Label> = { frontend: 'client -> server', backend: 'server -> client' };
@@ -141,7 +147,7 @@ export class Replay {
     const recorded = pgscopeOpening(open.comment);
     const conn = this.number(recorded?.conn ?? null);
     const conv = this.stage.conversation(conn);
-    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, sslRequested: false, tls: null, lost: { frontend: 0, backend: 0 }, searching: { frontend: null, backend: null }, searchingAfter: { frontend: 'join', backend: 'join' } });
+    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, sslRequested: false, tls: null, lost: { frontend: 0, backend: 0 }, searching: { frontend: null, backend: null }, searchingAfter: { frontend: 'join', backend: 'join' }, restartStatements: false, readyAt: null, lastReady: null });
     const client = recorded?.clientPort != null ? { address: open.client.address, port: recorded.clientPort } : open.client;
     const server = recorded?.server ?? open.server;
     const time = open.time;
@@ -202,9 +208,11 @@ export class Replay {
   private plaintext(r: Replayed, direction: Direction, bytes: Buffer, time: number, wire = true): void {
     const offset = r.conv.framer(direction).offset;
     r.sent[direction] += bytes.length;
+    let ready: number | null = null;
     for (const c of r.conv.push(direction, bytes)) {
       // The head of a message still arriving: the live proxy does not log it either.
       if (c.kind === 'message-start') continue;
+      if (c.kind === 'message' && direction === 'backend') ready = r.lastReady = c.message.frame.type === 'Z' ? c.message.frame.offset : null;
       if (c.kind === 'message' && c.message.frame.kind === 'startup' && isSslRequest(c.message.frame.bytes)) {
         r.sslRequested = true;
         // Negotiation, not conversation (when it came alone, as clients send it).
@@ -215,6 +223,10 @@ export class Replay {
     }
     // As a session emits them: the conversation's bytes, without the SSLRequest and its answer.
     if (wire && this.opts.wire && bytes.length > 0) this.stage.write({ kind: 'wire', conn: r.conn, time, label: LABEL[direction], direction, offset, bytes });
+    if (r.restartStatements && ready !== null) {
+      r.readyAt = ready;
+      this.restartStatements(r, time);
+    }
   }
 
   private tlsEvents(r: Replayed, events: TlsEvent[], time: number): void {
@@ -266,9 +278,33 @@ export class Replay {
     const at = r.conv.framer(direction).offset;
     const why = `${lost} bytes from the ${WHO[direction]} are missing from the capture at offset ${at} (lost, or cut by its snap length)`;
     r.conv.statements?.fail(why);
-    this.say(r, time, 'warn', `connection ${r.conn}: ${why}; decoding resumes at the next message boundary found, statements are no longer followed`);
+    this.say(r, time, 'warn', `connection ${r.conn}: ${why}; decoding resumes at the next message boundary found, statements at the next ReadyForQuery`);
+    r.restartStatements = r.conv.statements !== null;
+    // Bytes the client sent went missing after the server's last ReadyForQuery: that one will
+    // do (in capture order it may come before the acknowledgement that revealed the loss).
+    r.readyAt = direction === 'frontend' ? r.lastReady : null;
     this.endSearch(r, direction, time);
     this.startSearch(r, direction, Buffer.alloc(0), time, 'gap');
+  }
+
+  /**
+   * The server said ReadyForQuery after bytes went missing: if both directions are at a
+   * message boundary, the statement analysis starts afresh here (a new Conversation taking
+   * up the same offsets): what the client asks from now on is matched to its answers again.
+   * Requests already pipelined past this point would be matched wrongly; a client that
+   * waits for ReadyForQuery (most do) is followed exactly.
+   */
+  private restartStatements(r: Replayed, time: number): void {
+    const old = r.conv;
+    const readyAt = r.readyAt;
+    if (!r.restartStatements || readyAt === null || r.searching.frontend !== null || r.searching.backend !== null || !old.frontend.idle || !old.backend.idle || old.frontend.mode !== 'normal') return;
+    r.restartStatements = false;
+    const fresh = this.stage.conversation(r.conn, { frontendMode: 'normal', backendMode: 'normal', offsets: { frontend: old.frontend.offset, backend: old.backend.offset } });
+    // What the startup said still holds: the protocol version, the startup parameters.
+    fresh.ctx.protocol = old.ctx.protocol;
+    fresh.ctx.startupParams = old.ctx.startupParams;
+    r.conv = fresh;
+    this.say(r, time, 'info', `connection ${r.conn}: statements are followed again from here (the server's ReadyForQuery at offset ${readyAt})`);
   }
 
   /** Look for the next message boundary in this direction's bytes from here on. */
@@ -302,6 +338,8 @@ export class Replay {
     if (r.searchingAfter[direction] === 'gap' || found.at > 0) {
       this.say(r, time, 'info', `connection ${r.conn}: the ${WHO[direction]}'s messages are decoded again from offset ${framer.offset}${found.at > 0 ? ` (${found.at} bytes before it skipped)` : ''}`);
     }
+    // In step again after the server's ReadyForQuery: statements are followed from this message on.
+    this.restartStatements(r, time);
     this.plaintext(r, direction, buf.subarray(found.at), time);
   }
 

@@ -15,6 +15,8 @@ export interface ConversationOptions {
   /** Starting modes, for a tap that joins a conversation after its startup. */
   frontendMode?: FramerMode;
   backendMode?: FramerMode;
+  /** Starting offsets of each direction, for a conversation taken up again part way (default 0). */
+  offsets?: { frontend: number; backend: number };
   /**
    * Decode only the messages a proxy needs for its own decisions (ESSENTIAL_TYPES): the
    * others are framed and counted but neither copied nor decoded. For a proxy whose
@@ -61,8 +63,8 @@ export class Conversation {
     this.freeze = opts.freezeDecoded ?? false;
     const common = { retain: opts.retain, maxMessageLength: opts.maxMessageLength };
     const only = (d: Direction): { only?: ReadonlySet<string> } => (opts.essentialOnly ? { only: ESSENTIAL_TYPES[d] } : {});
-    this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', ...common, ...only('frontend') });
-    this.backend = new Framer({ direction: 'backend', mode: opts.backendMode ?? 'normal', ...common, ...only('backend') });
+    this.frontend = new Framer({ direction: 'frontend', mode: opts.frontendMode ?? 'startup', offset: opts.offsets?.frontend ?? 0, ...common, ...only('frontend') });
+    this.backend = new Framer({ direction: 'backend', mode: opts.backendMode ?? 'normal', offset: opts.offsets?.backend ?? 0, ...common, ...only('backend') });
   }
 
   framer(direction: Direction): Framer {

@@ -45,6 +45,8 @@ export interface FramerOptions {
   maxStartupLength?: number;
   /** Bytes of each frame to keep (header included). Larger frames are kept as a prefix. */
   retain?: number;
+  /** The offset of the first byte this framer will see (a conversation taken up again part way; default 0). */
+  offset?: number;
   /**
    * Normal-phase message types whose frames are wanted; others are only counted (no copy,
    * no event), which is what a proxy with every output off needs. Default: all.
@@ -95,6 +97,7 @@ export class Framer {
     this.maxMessageLength = opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
     this.maxStartupLength = opts.maxStartupLength ?? DEFAULT_MAX_STARTUP_LENGTH;
     this.retain = Math.max(16, opts.retain ?? DEFAULT_RETAIN);
+    this.streamOffset = opts.offset ?? 0;
     this.wanted = opts.only ? new Uint8Array(256) : null;
     for (const t of opts.only ?? []) this.wanted![t.charCodeAt(0) & 0xff] = 1;
   }

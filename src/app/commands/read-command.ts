@@ -3,7 +3,9 @@
  * pgscope's --pcap; "-" for standard input) through every output the live proxy has:
  * the text log (annotated, raw, compact), JSON lines, the query log (latencies from the
  * capture's timestamps), the summary, filters and a pcapng of the decrypted conversations.
- * TLS is decrypted with --keylog files. Outputs are lossless here: reading waits for a
+ * TLS is decrypted with --keylog files. What a reader should know (encrypted connections,
+ * bytes missing, packets skipped) is said in the log where it happens and again, once, on
+ * standard error at the end. Outputs are lossless here: reading waits for a
  * slow reader of an output (pgscope read big.pcap | less) instead of dropping lines.
  */
 import { forEachCaptureEvent, fileChunks } from '../../capture/read-capture.js';
@@ -57,7 +59,7 @@ export function openCaptureOutputs(config: OutputsConfig, err: Say, onCongestion
 export async function decodeCaptureInto(outputs: Outputs, input: AsyncIterable<Buffer>, name: string, keys: KeyLog | null, opts: CaptureDecodeOptions, err: Say): Promise<number> {
   const events = (ev: ProxyEvent): void => outputs.log(ev);
   try {
-    const { notes } = await forEachCaptureEvent(input, name, { redact: opts.outputs.redactPasswords, serverPorts: opts.ports, keys, statements: outputs.statements, noteConnections: false, wire: outputs.wire }, events);
+    const { notes } = await forEachCaptureEvent(input, name, { redact: opts.outputs.redactPasswords, serverPorts: opts.ports, keys, statements: outputs.statements, wire: outputs.wire }, events);
     outputs.flush();
     if (opts.outputs.summary) outputs.printSummary();
     for (const n of notes) err(`pgscope: ${name}: ${n}\n`);

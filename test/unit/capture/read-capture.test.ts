@@ -268,7 +268,7 @@ describe('captures from anywhere', () => {
     );
   });
 
-  it('bytes missing from the capture: said with their size and offset; decoding resumes at the next message boundary; no statement made up', async () => {
+  it('bytes missing from the capture: said with their size and offset; decoding resumes at the next message boundary, statements at the next ReadyForQuery; no statement made up', async () => {
     const frames = tcpFrames([{ client, server, chunks: session(['SELECT 1', 'SELECT 2', 'SELECT 3']) }]);
     // Lose the second query's segment (the server acknowledges it all the same).
     const q2 = frames.findIndex((f) => f.frame.includes(Buffer.from('SELECT 2')));
@@ -276,9 +276,12 @@ describe('captures from anywhere', () => {
     const c = await read(framesPcapng(frames));
     const lost = Q('SELECT 2').length;
     const at = Q('SELECT 1').length + 33; // after the StartupMessage (33 bytes) and the first Query
+    // The server's second answer (to the query lost) ends with the ReadyForQuery where statements are followed again.
+    const secondReady = ready.length + 2 * answer('answer 0').length - 6;
     const texts = [
-      `connection 1: ${lost} bytes from the client are missing from the capture at offset ${at} (lost, or cut by its snap length); decoding resumes at the next message boundary found, statements are no longer followed`,
+      `connection 1: ${lost} bytes from the client are missing from the capture at offset ${at} (lost, or cut by its snap length); decoding resumes at the next message boundary found, statements at the next ReadyForQuery`,
       `connection 1: the client's messages are decoded again from offset ${at}`,
+      `connection 1: statements are followed again from here (the server's ReadyForQuery at offset ${secondReady})`,
     ];
     assert.deepEqual(c.notes, texts);
     assert.deepEqual(
@@ -286,6 +289,7 @@ describe('captures from anywhere', () => {
       [
         [1, 'warn', texts[0]],
         [1, 'info', texts[1]],
+        [1, 'info', texts[2]],
       ],
     );
     const fromClient = c.objects.filter((o) => o.conn === 1 && o.dir === 'frontend').map((o) => (o.type === 'message' ? `${o.msg} ${o.offset}` : `${o.type}: ${o.reason}`));
@@ -293,7 +297,8 @@ describe('captures from anywhere', () => {
     assert.equal(c.objects.filter((o) => o.type === 'message' && o.msg === 'DataRow').length, 3, 'the server’s side is still decoded');
     assert.deepEqual(
       c.objects.filter((o) => o.type === 'statement').map((o) => o.sql),
-      ['SELECT 1'],
+      ['SELECT 1', 'SELECT 3'],
+      'the answer to the query lost is no statement; the next query is followed again',
     );
   });
 
