@@ -26,6 +26,12 @@ export interface InspectorOptions {
 }
 
 const MAX_WARNINGS = 200;
+/**
+ * What a kept message costs beyond its JSON line or object: its row (a dozen fields, the
+ * summary string, the sub-message names) and the ring's bookkeeping, counted against the
+ * byte bound so that it bounds memory and not only text.
+ */
+const ROW_BYTES = 320;
 /** Client requests remembered per connection to find a statement's first message by its start time. */
 const MAX_REQUESTS = 256;
 
@@ -145,7 +151,7 @@ export class Inspector {
   }
 
   private addMessage(row: LiveMessage['row'], detail: Parameters<MessageStore['add']>[2], sql: string | null, startup: ReadonlyMap<string, string> | null, idle: boolean, weight: number): void {
-    const id = this.messages.add(row, 'message', detail, null, sql, weight);
+    const id = this.messages.add(row, 'message', detail, null, sql, weight + ROW_BYTES + row.summary.length);
     if (row.error) this.errors++;
     const conn = row.conn;
     if (conn === null) return;

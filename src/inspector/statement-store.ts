@@ -7,6 +7,8 @@ import type { FingerprintGroup, Series, StatementPage, StatementQuery, Statement
 export const N_PLUS_ONE_REPEATS = 10;
 /** Most fingerprint groups (as --summary keeps); later fingerprints are counted in the last. */
 const MAX_GROUPS = 1000;
+/** Distinct SQL texts and fingerprints kept once each (beyond, each statement keeps its own). */
+const MAX_INTERNED = 8192;
 const OTHER = '(other statements: more than 1,000 fingerprints)';
 /** Seconds of statements-per-second kept (a day). */
 const MAX_SECONDS = 86_400;
@@ -82,6 +84,8 @@ export class StatementStore {
   private readonly histogram = EDGES.map(() => 0);
   private readonly times = new Map<number, ConnTimes>();
   private sortedCache: { version: number; rows: StatementRow[] } | null = null;
+  /** One copy of each SQL text and fingerprint seen often (an application runs few distinct statements many times). */
+  private readonly strings = new Map<string, string>();
   dropped = 0;
 
   constructor(private readonly limit: number) {}
@@ -130,11 +134,12 @@ export class StatementStore {
     const end = s.startTs + s.duration * 1000;
     const row: StatementRow = {
       ...s,
+      sql: this.intern(s.sql),
       conn,
       id: this.nextId++,
       txn: this.txnAt(t, s.startTs),
       pipelined: s.startTs < t.lastEnd,
-      fingerprint: normaliseSql(s.sql),
+      fingerprint: this.intern(normaliseSql(s.sql)),
       firstMessage,
     };
     t.lastEnd = Math.max(t.lastEnd, end);
@@ -165,6 +170,13 @@ export class StatementStore {
     this.histogram[EDGES.findIndex((e) => s.duration <= e)]!++;
     this.sortedCache = null;
     return row;
+  }
+
+  private intern(text: string): string {
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(text, text);
+    return text;
   }
 
   private keptRows(): StatementRow[] {

@@ -6,7 +6,8 @@
 import { basename } from 'node:path';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { CaptureError } from '../../capture/capture-error.js';
-import { readCapture } from '../../capture/read-capture.js';
+import { forEachCaptureObject } from '../../capture/read-capture.js';
+import type { JsonlObject } from '../../output/jsonl/objects.js';
 import { openKeyLogs } from './read-command.js';
 import { DEFAULT_LIMITS, Inspector } from '../../inspector/inspector.js';
 import type { ReportData } from '../../inspector/types.js';
@@ -32,22 +33,27 @@ export interface ViewOptions extends CaptureCommandOptions {
 
 type Say = (s: string) => void;
 
-async function load(file: string, opts: CaptureCommandOptions, err: Say): Promise<Awaited<ReturnType<typeof readCapture>> | null> {
+/**
+ * Read the capture, handing each object on (none is kept here: `view` keeps what the
+ * inspector's bounded rings keep, so a capture of any size opens); false after saying why
+ * it cannot be read.
+ */
+async function load(file: string, opts: CaptureCommandOptions, err: Say, onObject: (o: JsonlObject) => void): Promise<boolean> {
   const keys = openKeyLogs(opts.keylogs ?? [], err);
-  if (keys === 'failed') return null;
+  if (keys === 'failed') return false;
   try {
-    const c = await readCapture(file, { redact: opts.redact, maxValueBytes: opts.maxValueBytes, keys, ...(opts.ports ? { serverPorts: opts.ports } : {}) });
+    const c = await forEachCaptureObject(file, { redact: opts.redact, maxValueBytes: opts.maxValueBytes, keys, ...(opts.ports ? { serverPorts: opts.ports } : {}) }, onObject);
     for (const n of c.notes) err(`pgscope: ${file}: ${n}\n`);
-    return c;
+    return true;
   } catch (e) {
     if (e instanceof CaptureError) {
       err(`pgscope: ${e.message}\n`);
-      return null;
+      return false;
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ELOOP') {
       err(`pgscope: cannot read ${file}: ${(e as Error).message}\n`);
-      return null;
+      return false;
     }
     throw e;
   }
@@ -55,15 +61,14 @@ async function load(file: string, opts: CaptureCommandOptions, err: Say): Promis
 
 /** Serve the inspector over a capture until SIGINT/SIGTERM; resolves to the exit status. */
 export async function viewCommand(file: string, opts: ViewOptions, out: Say, err: Say, until?: Promise<void>): Promise<number> {
-  const capture = await load(file, opts, err);
-  if (!capture) return 1;
   const inspector = new Inspector({
     mode: 'capture',
     title: basename(file),
     redacted: opts.redact,
     limits: { messagesPerConnection: opts.keep, messages: Math.max(opts.keep, DEFAULT_LIMITS.messages) },
   });
-  for (const o of capture.objects) inspector.ingest(o);
+  // Messages kept as their JSON lines: one string each, weighed against the inspector's byte bound.
+  if (!(await load(file, opts, err, (o) => inspector.ingest(o, o.type === 'message' ? JSON.stringify(o) : undefined)))) return 1;
   let server;
   try {
     server = await startInspectorServer({ host: opts.host, port: opts.port, inspector, faults: null, title: basename(file) });
@@ -91,14 +96,15 @@ export async function viewCommand(file: string, opts: ViewOptions, out: Say, err
 
 /** Write the self-contained report; resolves to the exit status. */
 export async function reportCommand(file: string, output: string, opts: CaptureCommandOptions, out: Say, err: Say): Promise<number> {
-  const capture = await load(file, opts, err);
-  if (!capture) return 1;
+  // A report holds every object (the page answers its own questions from them).
+  const objects: JsonlObject[] = [];
+  if (!(await load(file, opts, err, (o) => objects.push(o)))) return 1;
   const data: ReportData = {
     title: basename(file),
     redacted: opts.redact,
     generated: `${new Date().toISOString()} by pgscope ${packageVersion()}`,
     limits: DEFAULT_LIMITS,
-    objects: capture.objects,
+    objects,
   };
   let page: string;
   try {
@@ -125,7 +131,7 @@ export async function reportCommand(file: string, output: string, opts: CaptureC
   } finally {
     closeSync(fd);
   }
-  const messages = capture.objects.filter((o) => o.type === 'message').length;
+  const messages = objects.filter((o) => o.type === 'message').length;
   out(`wrote ${output} (${(Buffer.byteLength(page) / 1024).toFixed(0)} KiB: ${messages} messages); it opens offline in any browser\n`);
   return 0;
 }
