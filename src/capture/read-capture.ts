@@ -40,6 +40,8 @@ export interface CaptureEventOptions extends Omit<CaptureOptions, 'maxValueBytes
   noteConnections?: boolean;
   /** Emit 'wire' events (Outputs.wire: --pcap writes the decrypted conversation from them). */
   wire?: boolean;
+  /** Say each connection's opening, TLS and end in status lines (for a text log). */
+  narrate?: boolean;
 }
 
 type Format = 'pcapng' | 'pcap' | 'jsonl';
@@ -144,7 +146,7 @@ function opensObject(head: Buffer): boolean {
 /** Packets → TCP segments → connections → TLS, the codec and analysis → events. */
 function packets(format: 'pcapng' | 'pcap', name: string, opts: CaptureEventOptions, onEvent: (ev: ProxyEvent) => void, notes: CaptureNotes): Reading {
   const serverPorts = new Set(opts.serverPorts ?? [5432]);
-  const replay = new Replay(onEvent, { redact: opts.redact, serverPorts, note: (text) => notes.add(text), keys: opts.keys ?? null, statements: opts.statements, noteConnections: opts.noteConnections ?? true, wire: opts.wire ?? false });
+  const replay = new Replay(onEvent, { redact: opts.redact, serverPorts, note: (text) => notes.add(text), keys: opts.keys ?? null, statements: opts.statements, noteConnections: opts.noteConnections ?? true, wire: opts.wire ?? false, narrate: opts.narrate ?? false });
   const streams = new TcpStreams(serverPorts, (ev) => replay.push(ev));
   let lastTime = 0;
   const onPacket = (p: Packet): void => {

@@ -14,7 +14,7 @@
 import type { Conversation } from '../protocol/conversation.js';
 import { CANCEL_REQUEST_CODE, DEFAULT_MAX_STARTUP_LENGTH, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE } from '../protocol/framer.js';
 import type { CodecEvent } from '../protocol/types.js';
-import type { Label, ProxyEvent } from '../session/events.js';
+import type { Label, ProxyEvent, TlsInfo } from '../session/events.js';
 import { fmtHostPort } from '../session/host-port.js';
 import { StatementStage } from '../session/statement-stage.js';
 import { findBoundary, MAX_SEARCH_BYTES } from './message-boundary.js';
@@ -35,6 +35,8 @@ export interface ReplayOptions {
   keys: KeyLog | null;
   /** Emit 'wire' events (the plaintext conversation, for --pcap), as sessions do when Outputs.wire. */
   wire?: boolean;
+  /** Say each connection's opening, TLS and end in status lines too, for a text log (read, sniff). */
+  narrate?: boolean;
   /** What the outputs ask of the statement analysis (Outputs.statements); default: what --jsonl asks. */
   statements?: { redact: boolean; typed: boolean; records: boolean } | null;
 }
@@ -127,6 +129,7 @@ export class Replay {
         const recorded = pgscopeClosing(ev.comment);
         const reason = recorded?.reason ?? (ev.how === 'fin' ? 'FIN seen' : ev.how === 'rst' ? 'RST seen' : 'capture ended');
         const bytes = recorded?.bytes ?? { fromClient: r.sent.frontend, fromServer: r.sent.backend };
+        if (this.opts.narrate) this.stage.write({ kind: 'status', conn: r.conn, time: ev.time, level: 'info', text: `connection ${r.conn} closed (${reason}): ${bytes.fromClient} bytes from the client, ${bytes.fromServer} from the server` });
         this.stage.write({ kind: 'connection', conn: r.conn, time: ev.time, phase: 'closed', reason, bytesFromClient: bytes.fromClient, bytesFromServer: bytes.fromServer });
         this.replayed.delete(ev.id);
         return;
@@ -152,6 +155,8 @@ export class Replay {
     const server = recorded?.server ?? open.server;
     const time = open.time;
     this.stage.write({ kind: 'connection', conn, time, phase: 'opened', client, local: server });
+    // The text log says it in words, as a live proxy's does.
+    if (this.opts.narrate) this.stage.write({ kind: 'status', conn, time, level: 'info', text: `connection ${conn}: ${fmtHostPort(client.address, client.port)} → ${fmtHostPort(server.address, server.port)}${open.handshake ? '' : ' (its start is not in the capture)'}` });
     // pgscope's file says when the connection never reached a server.
     if (recorded && recorded.server === null) return;
     const why = recorded ? 'as pgscope recorded it in the capture' : 'the server end of the captured connection';
@@ -239,6 +244,7 @@ export class Replay {
           // Direct TLS: nothing was sent in plaintext before it. One TLS session between the captured client and server: both legs are it.
           this.stage.write({ kind: 'connection', conn: r.conn, time, phase: 'client-tls', tls: e.info, direct: r.sent.frontend === 0 });
           this.stage.write({ kind: 'connection', conn: r.conn, time, phase: 'server-tls', tls: e.info });
+          if (e.decrypting && this.opts.narrate) this.stage.write({ kind: 'status', conn: r.conn, time, level: 'info', text: `connection ${r.conn}: ${describeTls(e.info, r.sent.frontend === 0)}, decrypted with the key log` });
           break;
         case 'note':
           if (e.detail) this.stage.write({ kind: 'status', conn: r.conn, time, level: e.level, text: e.text });
@@ -354,6 +360,10 @@ export class Replay {
     if (this.opts.noteConnections !== false) this.opts.note(text);
     this.stage.write({ kind: 'status', conn: r.conn, time, level, text });
   }
+}
+
+function describeTls(t: TlsInfo, direct: boolean): string {
+  return `${direct ? 'direct ' : ''}${t.protocol ?? 'TLS'}, ${t.cipher ?? 'cipher unknown'}${t.sni ? `, SNI ${t.sni}` : ''}${t.alpn ? `, ALPN ${t.alpn}` : ''}`;
 }
 
 function isSslRequest(b: Buffer): boolean {

@@ -36,7 +36,7 @@ import { parseQueryLog, waitAllEnded, waitUntil, type QueryLogEntry } from '../h
 import { libpq18Env, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { PGSCOPE_BIN } from '../helpers/pgscope.js';
 import { run, type RunResult } from '../helpers/proc.js';
-import { inConnection, parsePcap, payloadOf, startTcpdump, TCP_FIN, TCP_RST, TCP_SYN, writePcap, type PcapFile, type PcapPacket, type Tcpdump, type TcpdumpStats } from '../helpers/tcpdump.js';
+import { inConnection, parsePcap, payloadOf, splitSegment, startTcpdump, TCP_FIN, TCP_RST, TCP_SYN, writePcap, type PcapFile, type PcapPacket, type Tcpdump, type TcpdumpStats } from '../helpers/tcpdump.js';
 import { pgscopeFor } from '../helpers/traffic-util.js';
 
 const T = { timeout: 180_000 };
@@ -459,34 +459,15 @@ describe('pgscope read without (all) the keys', () => {
 // ---------------------------------------------------------------- damage
 
 describe('pgscope read of a damaged copy of the capture', () => {
-  it('two back-to-back segments swapped and another one duplicated: the same output, nothing said', T, async () => {
-    // The swap: two data segments the server sent in a row on the plaintext session's server
-    // leg (TLS), part of the 200 kB row, with nothing between them that acknowledges the first
-    // (a receiver cannot acknowledge what it has not received: such a capture could not be).
+  it("a segment's halves captured in the wrong order and another segment duplicated: the same output, nothing said", T, async () => {
+    // The swap: a data segment the server sent on the plaintext session's server leg (TLS),
+    // part of the 200 kB row, cut in two and its halves captured in the wrong order (whether
+    // two whole segments come back to back depends on when the proxy acknowledged them).
     const pk = capture.packets;
     const fromServer = (p: PcapPacket): boolean => inConnection(p, legs.plain.serverLegPort, ports.server) && p.tcp!.srcPort === ports.server;
-    let at = -1;
-    let other = -1;
-    for (let i = 0; i < pk.length && at < 0; i++) {
-      const a = pk[i]!;
-      if (!fromServer(a) || a.tcp!.payloadLength === 0) continue;
-      const end = (a.tcp!.seq + a.tcp!.payloadLength) >>> 0;
-      for (let j = i + 1; j < pk.length; j++) {
-        const b = pk[j]!;
-        // Only this connection's packets between them: the order of what other connections say is not changed.
-        if (!inConnection(b, legs.plain.serverLegPort, ports.server)) break;
-        if (fromServer(b)) {
-          if (b.tcp!.payloadLength > 0) {
-            at = i;
-            other = j;
-          }
-          break;
-        }
-        // The proxy acknowledged the first segment before the second was captured: not this pair.
-        if (((b.tcp!.ack - end) | 0) >= 0) break;
-      }
-    }
-    assert.ok(at >= 0, "no two server segments in a row on the plaintext session's server leg");
+    const at = pk.findIndex((p) => fromServer(p) && p.tcp!.payloadLength >= 100);
+    assert.ok(at >= 0, "no server segment of 100 bytes or more on the plaintext session's server leg");
+    const split = splitSegment(pk[at]!, Math.floor(pk[at]!.tcp!.payloadLength / 2));
     // The duplicate: a data segment from the TLS 1.3 client in the middle of its connection, sent again three packets later.
     const fromClient = dataPackets(capture, legs.tls13.clientPort, ports.proxy, legs.tls13.clientPort);
     assert.ok(fromClient.length >= 4, `${fromClient.length} data segments from the TLS 1.3 client`);
@@ -495,12 +476,14 @@ describe('pgscope read of a damaged copy of the capture', () => {
     for (let i = 0; i < pk.length; i++) {
       let p = pk[i]!;
       // The packets' data change places; the times stay in file order, as a capture's.
-      if (i === at) p = { ...pk[other]!, tsSec: p.tsSec, tsFrac: p.tsFrac };
-      else if (i === other) p = { ...pk[at]!, tsSec: p.tsSec, tsFrac: p.tsFrac };
+      if (i === at) {
+        out.push({ ...split[1], tsSec: p.tsSec, tsFrac: p.tsFrac });
+        p = { ...split[0], tsSec: p.tsSec, tsFrac: p.tsFrac };
+      }
       out.push(p);
       if (i === dup.index + 3) out.push({ ...dup, tsSec: p.tsSec, tsFrac: p.tsFrac });
     }
-    assert.equal(out.length, pk.length + 1);
+    assert.equal(out.length, pk.length + 2);
     const file = join(dir, 'reordered.pcap');
     writeFileSync(file, writePcap(capture, out));
     const r = await readInto('reordered', file, [...keyArgs(), ...portArgs()]);

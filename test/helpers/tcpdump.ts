@@ -258,3 +258,41 @@ export function inConnection(p: PcapPacket, portA: number, portB: number): boole
   const t = p.tcp;
   return !!t && ((t.srcPort === portA && t.dstPort === portB) || (t.srcPort === portB && t.dstPort === portA));
 }
+
+/**
+ * A data segment cut in two at `at` bytes of its payload: two packets as the sender could
+ * have sent them (sequence numbers, IP lengths; checksums are left as they were, pgscope
+ * does not check them). IPv4 or IPv6 over any link layer tcpOf reads.
+ */
+export function splitSegment(p: PcapPacket, at: number): [PcapPacket, PcapPacket] {
+  const t = p.tcp;
+  if (!t || at <= 0 || at >= t.payloadLength) throw new Error(`cannot split a segment of ${t?.payloadLength ?? 0} bytes at ${at}`);
+  const headers = p.data.subarray(0, t.payloadAt);
+  const payload = p.data.subarray(t.payloadAt, t.payloadAt + t.payloadLength);
+  const ipAt = headers.length - (t.payloadAt - ipStartOf(p.data, t.payloadAt));
+  const make = (part: Buffer, seq: number): PcapPacket => {
+    const data = Buffer.concat([headers, part]);
+    const version = data[ipAt]! >> 4;
+    if (version === 4) data.writeUInt16BE(t.payloadAt - ipAt + part.length, ipAt + 2);
+    else data.writeUInt16BE(t.payloadAt - ipAt - 40 + part.length, ipAt + 4);
+    const tcpAt = tcpStartOf(data, ipAt);
+    data.writeUInt32BE(seq >>> 0, tcpAt + 4);
+    return { ...p, data, origLen: data.length, tcp: { ...t, seq: seq >>> 0, payloadLength: part.length } };
+  };
+  return [make(payload.subarray(0, at), t.seq), make(payload.subarray(at), t.seq + at)];
+}
+
+/** Where the IP header starts, found back from the TCP payload's position (Ethernet, raw IP, SLL, SLL2). */
+function ipStartOf(d: Buffer, payloadAt: number): number {
+  for (const ip of [14, 0, 16, 20]) {
+    if (ip >= payloadAt || d.length < ip + 20) continue;
+    const v = d[ip]! >> 4;
+    if (v === 4 && d[ip + 9] === 6) return ip;
+    if (v === 6 && d[ip + 6] === 6) return ip;
+  }
+  throw new Error('no IP header found');
+}
+
+function tcpStartOf(d: Buffer, ip: number): number {
+  return d[ip]! >> 4 === 4 ? ip + (d[ip]! & 0x0f) * 4 : ip + 40;
+}

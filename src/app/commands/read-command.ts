@@ -59,7 +59,7 @@ export function openCaptureOutputs(config: OutputsConfig, err: Say, onCongestion
 export async function decodeCaptureInto(outputs: Outputs, input: AsyncIterable<Buffer>, name: string, keys: KeyLog | null, opts: CaptureDecodeOptions, err: Say): Promise<number> {
   const events = (ev: ProxyEvent): void => outputs.log(ev);
   try {
-    const { notes } = await forEachCaptureEvent(input, name, { redact: opts.outputs.redactPasswords, serverPorts: opts.ports, keys, statements: outputs.statements, wire: outputs.wire }, events);
+    const { notes } = await forEachCaptureEvent(input, name, { redact: opts.outputs.redactPasswords, serverPorts: opts.ports, keys, statements: outputs.statements, wire: outputs.wire, narrate: opts.outputs.logForwarded !== 'none' }, events);
     outputs.flush();
     if (opts.outputs.summary) outputs.printSummary();
     for (const n of notes) err(`pgscope: ${name}: ${n}\n`);
