@@ -415,6 +415,20 @@ describe('pgscope read CAP --keylog (client, node, server) --port P --port S', (
     for (const s of SESSIONS) assert.ok(main.run.stdout.includes(MARK[s]), `${MARK[s]} not in the annotated log`);
     assert.match(main.run.stdout, /division by zero/);
   });
+
+  it("the inspector opens it: pgscope report with the same keys holds every session's decrypted SQL; without them, none of the TLS ones", T, async () => {
+    const page = join(dir, 'report.html');
+    const r = await run(process.execPath, [PGSCOPE_BIN, 'report', f.cap, ...keyArgs(), ...portArgs(), '-o', page], { allowFailure: true, timeoutMs: READ_TIMEOUT_MS });
+    assert.equal(r.code, 0, r.stderr);
+    const html = readFileSync(page, 'utf8');
+    for (const s of SESSIONS) assert.ok(html.includes(MARK[s]), `${MARK[s]} not in the report`);
+    const bare = join(dir, 'report-bare.html');
+    const b = await run(process.execPath, [PGSCOPE_BIN, 'report', f.cap, ...portArgs(), '-o', bare], { allowFailure: true, timeoutMs: READ_TIMEOUT_MS });
+    assert.equal(b.code, 0, b.stderr);
+    const bareHtml = readFileSync(bare, 'utf8');
+    assert.ok(bareHtml.includes('plain-1'), 'the plaintext session is in it');
+    for (const s of ['tls13', 'tls12', 'direct', 'nodepg'] as const) assert.ok(!bareHtml.includes(MARK[s]), `${MARK[s]}: a TLS session decoded without its keys`);
+  });
 });
 
 // ---------------------------------------------------------------- without keys
