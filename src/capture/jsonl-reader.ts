@@ -18,7 +18,7 @@ export class JsonlReader implements ChunkReader {
 
   constructor(
     private readonly file: string,
-    private readonly onObject: (o: JsonlObject) => void,
+    private readonly onObject: (o: JsonlObject, line: string) => void,
   ) {}
 
   push(chunk: Buffer): void {
@@ -53,6 +53,6 @@ export class JsonlReader implements ChunkReader {
     if (typeof o !== 'object' || o === null || Array.isArray(o) || (o as { v?: unknown }).v !== 1 || typeof (o as { type?: unknown }).type !== 'string') {
       throw new CaptureError(this.file, this.offset, `line ${this.line}`, 'a JSON-lines object of pgscope\'s ("v": 1 and a "type")');
     }
-    this.onObject(o as JsonlObject);
+    this.onObject(o as JsonlObject, text);
   }
 }

@@ -71,8 +71,8 @@ export async function readCapture(path: string, opts: CaptureOptions): Promise<C
   return { format, objects, notes };
 }
 
-/** readCapture, handing each object on as it is made instead of keeping them all. */
-export async function forEachCaptureObject(path: string, opts: CaptureOptions, onObject: (o: JsonlObject) => void): Promise<Omit<Capture, 'objects'>> {
+/** readCapture, handing each object on as it is made (with its JSON line) instead of keeping them all. */
+export async function forEachCaptureObject(path: string, opts: CaptureOptions, onObject: (o: JsonlObject, line: string) => void): Promise<Omit<Capture, 'objects'>> {
   const notes = new CaptureNotes();
   const sink = jsonlObjectSink(onObject, { redact: opts.redact, maxRawBytes: Math.max(opts.maxValueBytes ?? 0, MIN_RAW_BYTES) });
   const eventOptions: CaptureEventOptions = { ...opts, statements: { redact: opts.redact, typed: true, records: true } };

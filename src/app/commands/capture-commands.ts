@@ -38,7 +38,7 @@ type Say = (s: string) => void;
  * inspector's bounded rings keep, so a capture of any size opens); false after saying why
  * it cannot be read.
  */
-async function load(file: string, opts: CaptureCommandOptions, err: Say, onObject: (o: JsonlObject) => void): Promise<boolean> {
+async function load(file: string, opts: CaptureCommandOptions, err: Say, onObject: (o: JsonlObject, line: string) => void): Promise<boolean> {
   const keys = openKeyLogs(opts.keylogs ?? [], err);
   if (keys === 'failed') return false;
   try {
@@ -68,7 +68,7 @@ export async function viewCommand(file: string, opts: ViewOptions, out: Say, err
     limits: { messagesPerConnection: opts.keep, messages: Math.max(opts.keep, DEFAULT_LIMITS.messages) },
   });
   // Messages kept as their JSON lines: one string each, weighed against the inspector's byte bound.
-  if (!(await load(file, opts, err, (o) => inspector.ingest(o, o.type === 'message' ? JSON.stringify(o) : undefined)))) return 1;
+  if (!(await load(file, opts, err, (o, line) => inspector.ingest(o, o.type === 'message' ? line : undefined)))) return 1;
   let server;
   try {
     server = await startInspectorServer({ host: opts.host, port: opts.port, inspector, faults: null, title: basename(file) });
