@@ -177,6 +177,12 @@ export class Replay {
   private data(r: Replayed, direction: Direction, bytes: Buffer, time: number): void {
     if (r.tls) return this.tlsEvents(r, r.tls.push(direction, bytes), time);
     if (r.searching[direction] !== null) return this.search(r, direction, bytes, time);
+    if (!r.handshake && r.sent.frontend === 0 && r.sent.backend === 0 && looksLikeTlsRecord(bytes)) {
+      // Joined a TLS connection after its handshake: nothing to decrypt it with, which TlsConnection says.
+      r.clientSpoke = true;
+      r.tls = new TlsConnection(this.opts.keys, `connection ${r.conn}`);
+      return this.tlsEvents(r, r.tls.push(direction, bytes), time);
+    }
     if (!r.handshake && r.sent[direction] === 0 && direction === 'backend') {
       // The capture joined the connection: the server's first captured byte may be inside a message.
       return this.startSearch(r, direction, bytes, time, 'join');
@@ -364,6 +370,11 @@ export class Replay {
 
 function describeTls(t: TlsInfo, direct: boolean): string {
   return `${direct ? 'direct ' : ''}${t.protocol ?? 'TLS'}, ${t.cipher ?? 'cipher unknown'}${t.sni ? `, SNI ${t.sni}` : ''}${t.alpn ? `, ALPN ${t.alpn}` : ''}`;
+}
+
+/** A TLS record header (ChangeCipherSpec, alert, handshake or application data; TLS 1.0 to 1.3 record versions). */
+function looksLikeTlsRecord(b: Buffer): boolean {
+  return b.length >= 5 && b[0]! >= 20 && b[0]! <= 23 && b[1] === 3 && b[2]! <= 4;
 }
 
 function isSslRequest(b: Buffer): boolean {

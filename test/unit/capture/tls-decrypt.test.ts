@@ -245,6 +245,21 @@ describe('TLS in captures, decrypted with key logs', () => {
     assert.match(notes[0]!, /^connection 1 is TLS-encrypted \(TLSv1\.3, TLS_AES_256_GCM_SHA384, SNI db\.example, ALPN offered postgresql\): the key log \(.*\) has no secret for its client random [0-9a-f]{16}…; its messages cannot be read$/);
   });
 
+  it('a capture that joins a TLS connection after its handshake: said, its bytes shown undecoded', async () => {
+    const rec = await record(SETUPS[0]!, true);
+    const frames = tcpFrames([{ client: { ip: '10.0.0.1', port: 50000 }, server: { ip: '10.0.0.2', port: 5432 }, chunks: rec.chunks }]);
+    // From the client's first application-data record on: no SYN, no ClientHello, no ServerHello.
+    // (Ethernet 14 + IPv4 20 + TCP 20 bytes of headers: the payload starts at 54.)
+    const at = frames.findIndex((f) => f.frame.length > 57 && f.frame.subarray(54, 57).equals(Buffer.from([0x17, 0x03, 0x03])));
+    assert.ok(at > 0);
+    const pcapng = join(dir, `joined.pcapng`);
+    writeFileSync(pcapng, framesPcapng(frames.slice(at)));
+    const c = (await readCapture(pcapng, { redact: false, keys: null })) as unknown as { objects: Obj[]; notes: string[] };
+    assert.ok(c.notes.some((n) => /^connection 1: the (client|server) sent encrypted TLS records, but the TLS handshake is not in the capture$/.test(n)), c.notes.join('\n'));
+    assert.equal(c.objects.filter((o) => o.type === 'message').length, 0, 'nothing made up');
+    assert.ok(c.objects.some((o) => o.type === 'unparsed' && o.reason === 'TLS-encrypted, not decrypted'));
+  });
+
   it("another connection's secrets: the record that does not decrypt is named, nothing is made up", async () => {
     const a = await record(SETUPS[0]!, false);
     const b = await record(SETUPS[0]!, false);
