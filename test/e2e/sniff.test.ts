@@ -85,6 +85,16 @@ async function waitCapturing(s: Sniffer, tool: 'tcpdump' | 'dumpcap', iface = 'l
   assert.ok(re.test(s.stderr()), `pgscope sniff exited (${s.child.exitCode ?? s.child.signalCode}) before capturing:\n${s.stderr()}`);
 }
 
+/** Wait until `out` has the statement `sql`; on a timeout, show what the sniffer wrote and said. */
+async function waitStatement(s: Sniffer, out: string, sql: string): Promise<void> {
+  try {
+    await waitUntil(() => readJsonlSoFar(out).some((o) => o.type === 'statement' && o.sql === sql), 60_000, `the statement ${sql} in ${out}`);
+  } catch (e) {
+    const seen = readJsonlSoFar(out).map((o) => (o.type === 'message' ? `#${o.conn} ${o.label} ${o.msg}` : `#${o.conn} ${o.type} ${o.phase ?? o.sql ?? o.text ?? o.reason ?? ''}`));
+    throw new Error(`${(e as Error).message} (pgscope sniff ${s.child.exitCode === null ? 'still running' : `exited ${s.child.exitCode}`})\n--- ${out} ---\n${seen.join('\n')}\n--- stderr ---\n${s.stderr()}\n--- stdout (end) ---\n${s.stdout().slice(-3000)}`);
+  }
+}
+
 /** Stop with a signal and wait (SIGKILL after 30 s: then the test fails on the exit status). */
 async function stopWith(s: Sniffer, sig: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   s.child.kill(sig);
@@ -173,7 +183,7 @@ describe('pgscope sniff -i lo --port S', () => {
       // One psql session, one statement at a time: each must show up while pgscope still runs.
       const r = await server.psqlRun("select 'sniffed-1' as a", ['-v', 'ON_ERROR_STOP=0', '-c', 'select 1/0', '-c', "select 'sniffed-2' as a"], { params: { ...PLAIN, application_name: 'sniffed' }, allowFailure: true });
       assert.equal(r.stdout, 'sniffed-1\nsniffed-2\n', r.stderr);
-      await waitUntil(() => readJsonlSoFar(out).some((o) => o.type === 'statement' && o.sql === "select 'sniffed-2' as a"), 60_000, `the statement select 'sniffed-2' in ${out}`);
+      await waitStatement(s, out, "select 'sniffed-2' as a");
       assert.equal(s.child.exitCode, null, 'pgscope sniff ended by itself');
 
       const ended = await stopWith(s, 'SIGINT');
@@ -237,7 +247,7 @@ describe('pgscope sniff -i lo --port S', () => {
     try {
       await waitCapturing(s, 'tcpdump');
       await server.psql("select 'terminated' as a", [], { params: PLAIN });
-      await waitUntil(() => readJsonlSoFar(out).some((o) => o.type === 'statement' && o.sql === "select 'terminated' as a"), 60_000, `the statement in ${out}`);
+      await waitStatement(s, out, "select 'terminated' as a");
       const ended = await stopWith(s, 'SIGTERM');
       assert.deepEqual(ended, { code: 0, signal: null }, `pgscope sniff on SIGTERM:\n${s.stderr()}`);
     } finally {
@@ -258,7 +268,7 @@ describe('pgscope sniff -i lo --port S', () => {
     try {
       await waitCapturing(s, 'dumpcap');
       await server.psql("select 'dumpcapped' as a", [], { params: PLAIN });
-      await waitUntil(() => readJsonlSoFar(out).some((o) => o.type === 'statement' && o.sql === "select 'dumpcapped' as a"), 60_000, `the statement in ${out}`);
+      await waitStatement(s, out, "select 'dumpcapped' as a");
       const ended = await stopWith(s, 'SIGINT');
       assert.deepEqual(ended, { code: 0, signal: null }, `pgscope sniff on SIGINT:\n${s.stderr()}`);
     } finally {

@@ -37,9 +37,10 @@ export function findCapturer(opts: Pick<SniffOptions, 'iface' | 'bpf' | 'filterP
     if (found === null) continue;
     // -U: each packet written at once (not a buffer at a time); -s 0: whole packets.
     // --immediate-mode: packets handed over as they come, not when the kernel's buffer block fills (a quiet connection would wait).
-    if (tool === 'tcpdump') return { tool, path: found, args: ['-i', opts.iface, '--immediate-mode', '-U', '-s', '0', '-n', '-w', '-', filter] };
+    // -B: a 16 MiB kernel buffer (the default 2 MiB drops packets while a large row passes; a loss costs decoding until the next message boundary).
+    if (tool === 'tcpdump') return { tool, path: found, args: ['-i', opts.iface, '--immediate-mode', '-B', '16384', '-U', '-s', '0', '-n', '-w', '-', filter] };
     // dumpcap writes pcapng, which pgscope reads as well.
-    return { tool, path: found, args: ['-i', opts.iface, '-q', '-f', filter, '-w', '-'] };
+    return { tool, path: found, args: ['-i', opts.iface, '-q', '-B', '16', '-f', filter, '-w', '-'] };
   }
   return null;
 }
