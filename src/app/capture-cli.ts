@@ -57,19 +57,20 @@ function addShared(cmd: Command): Command {
 }
 
 function decodeOptions(o: CaptureFlags, env: Env, stdoutIsTTY: boolean): { outputs: ReturnType<typeof buildConfig>; keylogs: string[]; ports: number[] } {
+  // buildConfig takes what was not given as undefined, as the proxy's flags.
   const flags: Flags = {
-    ...(o.logForwarded === undefined ? {} : { logForwarded: o.logForwarded }),
-    ...(o.maxValueBytes === undefined ? {} : { maxValueBytes: o.maxValueBytes }),
-    ...(o.logfile === undefined ? {} : { logfile: o.logfile }),
-    ...(o.clear === undefined ? {} : { clearLogfile: o.clear }),
-    ...(o.verbose === undefined ? {} : { verbose: o.verbose }),
-    ...(o.bw === undefined ? {} : { bw: o.bw }),
-    ...(o.jsonl === undefined ? {} : { jsonl: o.jsonl }),
-    ...(o.pcap === undefined ? {} : { pcap: o.pcap }),
-    ...(o.queryLog === undefined ? {} : { queryLog: o.queryLog }),
-    ...(o.filter === undefined ? {} : { filter: o.filter }),
-    ...(o.summary === undefined ? {} : { summary: o.summary }),
-    ...(o.redactPasswords === undefined ? {} : { redactPasswords: o.redactPasswords }),
+    logForwarded: o.logForwarded,
+    maxValueBytes: o.maxValueBytes,
+    logfile: o.logfile,
+    clearLogfile: o.clear,
+    verbose: o.verbose,
+    bw: o.bw,
+    jsonl: o.jsonl,
+    pcap: o.pcap,
+    queryLog: o.queryLog,
+    filter: o.filter,
+    summary: o.summary,
+    redactPasswords: o.redactPasswords,
   };
   return { outputs: buildConfig(flags, env, stdoutIsTTY), keylogs: o.keylog ?? [], ports: o.port ?? [5432] };
 }

@@ -55,8 +55,6 @@ interface Replayed {
   sslRequested: boolean;
   /** TLS (after SSLRequest, or direct): what decrypts it. */
   tls: TlsConnection | null;
-  /** Bytes missing from the capture, per direction. */
-  lost: Record<Direction, number>;
   /** Per direction, while looking for the next message boundary (after a hole, or a start not captured): the bytes searched so far. */
   searching: Record<Direction, Buffer | null>;
   /** Why each direction is being searched: bytes missing, or the capture joined the connection. */
@@ -150,7 +148,7 @@ export class Replay {
     const recorded = pgscopeOpening(open.comment);
     const conn = this.number(recorded?.conn ?? null);
     const conv = this.stage.conversation(conn);
-    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, sslRequested: false, tls: null, lost: { frontend: 0, backend: 0 }, searching: { frontend: null, backend: null }, searchingAfter: { frontend: 'join', backend: 'join' }, restartStatements: false, readyAt: null, lastReady: null });
+    this.replayed.set(open.id, { conn, conv, handshake: open.handshake, sent: { frontend: 0, backend: 0 }, clientSpoke: false, encrypted: false, sslRequested: false, tls: null, searching: { frontend: null, backend: null }, searchingAfter: { frontend: 'join', backend: 'join' }, restartStatements: false, readyAt: null, lastReady: null });
     const client = recorded?.clientPort != null ? { address: open.client.address, port: recorded.clientPort } : open.client;
     const server = recorded?.server ?? open.server;
     const time = open.time;
@@ -285,7 +283,6 @@ export class Replay {
    */
   private gap(r: Replayed, direction: Direction, lost: number, time: number): void {
     if (r.tls) return this.tlsEvents(r, r.tls.gap(direction, lost), time);
-    r.lost[direction] += lost;
     if (r.encrypted) return;
     const at = r.conv.framer(direction).offset;
     const why = `${lost} bytes from the ${WHO[direction]} are missing from the capture at offset ${at} (lost, or cut by its snap length)`;

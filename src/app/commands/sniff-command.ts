@@ -26,6 +26,8 @@ export interface Capturer {
   tool: 'tcpdump' | 'dumpcap';
   path: string;
   args: string[];
+  /** The capture filter among the args, for the line that says what is captured. */
+  filter: string;
 }
 
 /** The first of tcpdump and dumpcap on PATH, with the arguments that write pcap to standard output. */
@@ -38,9 +40,9 @@ export function findCapturer(opts: Pick<SniffOptions, 'iface' | 'bpf' | 'filterP
     // -U: each packet written at once (not a buffer at a time); -s 0: whole packets.
     // --immediate-mode: packets handed over as they come, not when the kernel's buffer block fills (a quiet connection would wait).
     // -B: a 16 MiB kernel buffer (the default 2 MiB drops packets while a large row passes; a loss costs decoding until the next message boundary).
-    if (tool === 'tcpdump') return { tool, path: found, args: ['-i', opts.iface, '--immediate-mode', '-B', '16384', '-U', '-s', '0', '-n', '-w', '-', filter] };
+    if (tool === 'tcpdump') return { tool, path: found, args: ['-i', opts.iface, '--immediate-mode', '-B', '16384', '-U', '-s', '0', '-n', '-w', '-', filter], filter };
     // dumpcap writes pcapng, which pgscope reads as well.
-    return { tool, path: found, args: ['-i', opts.iface, '-q', '-B', '16', '-f', filter, '-w', '-'] };
+    return { tool, path: found, args: ['-i', opts.iface, '-q', '-B', '16', '-f', filter, '-w', '-'], filter };
   }
   return null;
 }
@@ -92,7 +94,7 @@ export async function sniffCommand(opts: SniffOptions, err: Say, env: NodeJS.Pro
       // tcpdump: "listening on lo, link-type …"; dumpcap: "Capturing on 'Loopback: lo'".
       if (!said && /^(tcpdump: )?listening on|^Capturing on/.test(line)) {
         said = true;
-        err(`pgscope: sniffing on ${terminalSafe(opts.iface)} with ${capturer.tool} (${terminalSafe(capturer.args[capturer.args.length - (capturer.tool === 'tcpdump' ? 1 : 3)]!)}); Ctrl-C to stop\n`);
+        err(`pgscope: sniffing on ${terminalSafe(opts.iface)} with ${capturer.tool} (${terminalSafe(capturer.filter)}); Ctrl-C to stop\n`);
       }
     }
   });
