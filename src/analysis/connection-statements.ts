@@ -72,6 +72,11 @@ export class ConnectionStatements {
     this.tracker = new StatementTracker({ conn, decode: opts.decode, redact: opts.redact, records: this.records }, decoding);
   }
 
+  /** Still tracking, with nothing held or begun: a fresh one (on a fresh statement context) would go on the same. */
+  get quiet(): boolean {
+    return !this.disabled && this.tracker !== null && this.tracker.quiet;
+  }
+
   /** A codec event of the client's conversation (forwarded, or said or taken by pgscope). */
   observe(ev: CodecEvent, time: number, seen?: DecodedMessage): StatementFindings {
     if (this.disabled || !this.tracker) return NOTHING;

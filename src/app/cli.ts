@@ -183,6 +183,7 @@ function buildProgram(io: CliIO, chosen: { run?: () => Promise<number> }): Comma
   );
   bool(GROUP_OUTPUTS, '--summary', 'print connections, bytes and statements by total time at exit and on SIGUSR1 (default: on when stdout is a terminal)');
   bool(GROUP_OUTPUTS, '--lossless', 'when a reader of an output falls behind (pgscope | less, paused), make the traffic wait until it catches up, instead of dropping output lines (marked where the gap is) so that the traffic never waits', DEFAULTS.lossless);
+  bool(GROUP_OUTPUTS, '--inline-decoding', 'decode and render on the thread that forwards the traffic, as before (by default a second thread does it, so that a round trip never waits for the log)', DEFAULTS.inlineDecoding);
 
   add(
     GROUP_INSPECTOR,

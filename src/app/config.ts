@@ -92,6 +92,11 @@ export interface Config {
    * up, instead of dropping output (marked) so that traffic never waits.
    */
   lossless: boolean;
+  /**
+   * --inline-decoding: decode, analyse and render on the thread that forwards the traffic,
+   * as before the decode thread (for comparison; the default moves them off it).
+   */
+  inlineDecoding: boolean;
   /** --ui: serve the inspector (a web page) next to the proxy. */
   ui: boolean;
   /** --ui-port; 0 = any free port. */
@@ -141,6 +146,7 @@ export const DEFAULTS: Config = Object.freeze({
   fault: [],
   summary: false,
   lossless: false,
+  inlineDecoding: false,
   ui: false,
   uiPort: 0,
   uiHost: '127.0.0.1',

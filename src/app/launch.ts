@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ConfigError, type Config } from './config.js';
-import { openOutputs } from '../output/outputs.js';
+import { openLaunchOutputs } from './launch-outputs.js';
 import { CancelRegistry } from '../session/cancel-registry.js';
 import type { ProxyEvent } from '../session/events.js';
 import { fmtHostPort } from '../session/host-port.js';
@@ -59,14 +59,16 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
   // as a Unix tool killed by SIGPIPE would, but cleanly. Any other failure (disk full, EIO)
   // is reported once on stderr and that output stops; proxying goes on.
   let outputsBehind: (behind: boolean) => void = () => {};
-  const outputs = openOutputs(config, {
-    ...(opts.write ? { writeText: (text: string) => opts.write!(text) } : {}),
-    onTextLogGone: () => setImmediate(() => void stop()),
-    // --lossless: no client or server is read from while an output's reader is behind.
-    onCongestion: (behind) => outputsBehind(behind),
-  });
   // --ui: rules can be added at run time from the page, so there is always a rule set.
   const faults = opts.faults ?? (config.fault.length > 0 || config.ui ? new FaultSet(config.fault) : null);
+  const outputs = await openLaunchOutputs(config, {
+    inline: config.inlineDecoding || config.ui || faults !== null || Boolean(opts.hook) || Boolean(opts.tap),
+    ...(opts.write ? { writeText: opts.write } : {}),
+    onTextLogGone: () => setImmediate(() => void stop()),
+    // --lossless: no client or server is read from while an output's reader is behind; nor
+    // while the decode thread is behind (see decode-thread.ts).
+    onBehind: (behind) => outputsBehind(behind),
+  });
   const ui = config.ui ? liveInspector(config, faults) : null;
   const taps = [ui ? (ev: ProxyEvent) => ui.sink.write(ev) : null, opts.tap ?? null].filter((t) => t !== null);
   const log =
@@ -122,6 +124,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     // The inspector shows statements with typed values whatever the outputs need.
     statements: mergeAnalysis(mergeAnalysis(outputs.statements, opts.statements ?? null), ui ? { redact: config.redactPasswords, typed: true, records: true } : null),
     essentialOnly: !outputs.showsMessages && ui === null && !opts.tap,
+    decodeElsewhere: outputs.decodeElsewhere !== null,
     logCerts: config.logCerts,
     hook: combineHooks([faults, opts.hook]),
   };
@@ -144,6 +147,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
       settings,
       cancels,
       log,
+      ...(outputs.decodeElsewhere ? { decodeElsewhere: outputs.decodeElsewhere } : {}),
       clientTls: contexts,
       serverPolicy,
       sendChunking: config.sendChunking,

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { CancelRegistry } from '../session/cancel-registry.js';
+import type { DecodeItem } from '../session/decode-elsewhere.js';
 import type { ProxyEvent } from '../session/events.js';
 import { Session, type SessionAction, type SessionInput, type SessionSettings, type TimerName } from '../session/session.js';
 import type { KeyLogWriter } from '../tls/keylog.js';
@@ -15,6 +16,8 @@ export interface ConnectionDeps {
   cancels: CancelRegistry;
   /** Where the session's events go (the outputs, startProxy's listeners). */
   log: (ev: ProxyEvent) => void;
+  /** Where a session's decode items go (settings.decodeElsewhere: the decode thread, in order with `log`). */
+  decodeElsewhere?: (item: DecodeItem) => void;
   clientTls: ClientTlsContexts;
   serverPolicy: ServerTlsPolicy;
   sendChunking: 'whole' | 'byte';
@@ -129,6 +132,9 @@ export class ProxyConnection {
     switch (a.type) {
       case 'log':
         this.deps.log(a.event);
+        return;
+      case 'decode-elsewhere':
+        this.deps.decodeElsewhere!(a.item);
         return;
       case 'send-client':
         this.write(this.client, this.server, a.bytes, a.forwarded);

@@ -46,6 +46,18 @@ export interface ConversationOptions {
 export const ESSENTIAL_TYPES = { frontend: new Set(['p', 'X']), backend: new Set(['R', 'K', 'E', 'v']) } as const;
 
 /**
+ * Where a conversation stands at a quiet point (both directions between messages, no COPY,
+ * no replication, no statement or request the statement context holds): all another
+ * Conversation needs to take it up from there (`Conversation.resumed`), on another thread.
+ */
+export interface ConversationState {
+  offsets: { frontend: number; backend: number };
+  protocol: { major: number; minor: number } | null;
+  startupParams: Record<string, string>;
+  authRequest: number | null;
+}
+
+/**
  * Both directions of one PostgreSQL connection: two framers, one shared DecodeContext.
  * Feed it bytes in the order they were seen; it returns decoded events. Sans-I/O.
  */
@@ -56,10 +68,22 @@ export class Conversation {
   readonly frontend: Framer;
   readonly backend: Framer;
   private readonly freeze: boolean;
+  /** Statements are followed (false once decoding moved elsewhere: decodeOnlyEssentials). */
+  private following: boolean;
+
+  /** A conversation taken up at a quiet point another one reached (see ConversationState). */
+  static resumed(state: ConversationState, opts: Omit<ConversationOptions, 'offsets' | 'frontendMode' | 'backendMode'> = {}): Conversation {
+    const conv = new Conversation({ ...opts, offsets: state.offsets, frontendMode: 'normal', backendMode: 'normal' });
+    conv.ctx.protocol = state.protocol;
+    conv.ctx.startupParams = state.startupParams;
+    conv.ctx.authRequest = state.authRequest;
+    return conv;
+  }
 
   constructor(opts: ConversationOptions = {}) {
     this.statements = opts.statements ? new StatementContext(opts.statements) : null;
     this.ctx.statements = this.statements;
+    this.following = this.statements !== null;
     this.freeze = opts.freezeDecoded ?? false;
     const common = { retain: opts.retain, maxMessageLength: opts.maxMessageLength };
     const only = (d: Direction): { only?: ReadonlySet<string> } => (opts.essentialOnly ? { only: ESSENTIAL_TYPES[d] } : {});
@@ -78,8 +102,7 @@ export class Conversation {
         const message = decodeMemoized(ev.frame, this.ctx);
         if (this.freeze) freezeDecoded(message);
         this.observe(message);
-        const statements = this.statements;
-        const sql = statements !== null ? this.follow(statements, message) : undefined;
+        const sql = this.following ? this.follow(this.statements!, message) : undefined;
         out.push(sql === undefined ? { kind: 'message', message } : { kind: 'message', message, sql });
       } else {
         // After a framing error message boundaries are lost: the statements can no longer be followed.
@@ -88,6 +111,27 @@ export class Conversation {
       }
     }
     return out;
+  }
+
+  /** This conversation's state when it is at a quiet point (see ConversationState), else null. */
+  quietState(): ConversationState | null {
+    const { frontend, backend, ctx } = this;
+    if (!frontend.idle || !backend.idle || frontend.mode !== 'normal' || backend.mode !== 'normal') return null;
+    if (ctx.copy !== 'none' || ctx.awaitingAnswer !== null || ctx.pendingReplication !== null || ctx.replication !== null) return null;
+    if (this.statements !== null && !this.statements.quiet) return null;
+    return { offsets: { frontend: frontend.offset, backend: backend.offset }, protocol: ctx.protocol, startupParams: ctx.startupParams, authRequest: ctx.authRequest };
+  }
+
+  /**
+   * The decoding moved elsewhere (a quietState was taken up by another conversation): from
+   * the next message on, only what a proxy needs itself is decoded (ESSENTIAL_TYPES), and
+   * statements are no longer followed.
+   */
+  decodeOnlyEssentials(): void {
+    this.frontend.narrow(ESSENTIAL_TYPES.frontend);
+    this.backend.narrow(ESSENTIAL_TYPES.backend);
+    this.following = false;
+    this.ctx.statements = null;
   }
 
   /**

@@ -81,7 +81,7 @@ export class Framer {
   private readonly maxStartupLength: number;
   private readonly retain: number;
   /** Per type byte: 1 when its frames are wanted (FramerOptions.only), or null: all are. */
-  private readonly wanted: Uint8Array | null;
+  private wanted: Uint8Array | null;
   /** Absolute offset of the next byte to arrive. */
   private streamOffset = 0;
   /** Header bytes gathered so far (at most 5). */
@@ -125,6 +125,16 @@ export class Framer {
     if (this.pending) return { offset: this.pending.offset, type: this.pending.type, size: this.pending.size, seen: this.pending.seen };
     if (this.headerLen > 0) return { offset: this.streamOffset, type: this.modeValue === 'normal' ? TYPE_CHARS[this.header[0]!]! : null, size: null, seen: this.headerLen };
     return null;
+  }
+
+  /**
+   * From the next frame on, only frames of these types are wanted (FramerOptions.only): a
+   * proxy whose decoding moved to another thread keeps framing what it needs itself.
+   */
+  narrow(only: ReadonlySet<string>): void {
+    const wanted = new Uint8Array(256);
+    for (const t of only) wanted[t.charCodeAt(0) & 0xff] = 1;
+    this.wanted = wanted;
   }
 
   /** The next byte answers an SSLRequest or GSSENCRequest. */

@@ -303,6 +303,16 @@ export class StatementContext<N = unknown, P = unknown> implements StatementTypi
     // Steps kept for messages before the failure stay readable: the follower is behind.
   }
 
+  /**
+   * Nothing held: no prepared statement, portal or pending request, no step a follower has
+   * not read, not lost, not between AuthenticationOk and the first ReadyForQuery. A fresh
+   * context (that follows) behaves the same from here on.
+   */
+  get quiet(): boolean {
+    const unread = (k: Kept | null): boolean => k !== null && k.head < k.entries.length;
+    return this.statements.size === 0 && this.portals.size === 0 && this.queue.length === 0 && this.deallocations.length === 0 && this.lostWhy === null && !this.startupReady && !unread(this.keptFrontend) && !unread(this.keptBackend);
+  }
+
   /** Keep each message's step for a follower that reads it later with `stepOf`. */
   follow(): void {
     this.keptFrontend ??= { head: 0, entries: [] };

@@ -3,7 +3,7 @@ import { encodeErrorResponse, type ErrorFields } from '../protocol/encode.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import { ConnectionStatements, decodingOptions } from '../analysis/connection-statements.js';
 import { SecurityWatch } from '../analysis/security-watch.js';
-import { CONVERSATION } from './statement-stage.js';
+import { logCodecEvent, logStatementsEnd } from './codec-log.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { Label, ProxyEvent, TlsInfo } from './events.js';
 import { fmtHostPort } from './host-port.js';
@@ -57,6 +57,8 @@ export class SessionCore {
   clientSpokeOverTls = false;
   clientSentTerminate = false;
   lastServerMessage: DecodedMessage | null = null;
+  /** The conversation was handed over to the decode thread (see handOver). */
+  handedOver = false;
   closeReason: string | null = null;
   readonly security: SecurityWatch;
   /** Statement tracking, when an output shows statements or typed values, or redaction needs it. */
@@ -95,17 +97,12 @@ export class SessionCore {
   }
 
   /**
-   * A codec event, logged; one of the client's conversation goes through the statement
-   * analysis first (its notes come before it), and the statements it completed follow it.
-   * (Typed values and secret marks were set while decoding, by the conversation.)
+   * A codec event, logged (logCodecEvent: through the statement analysis first). Nothing
+   * once the conversation was handed over: the decode thread logs its events.
    */
-  codec(label: Label, event: CodecEvent): void {
-    if (event.kind === 'message-start') return;
-    const time = this.now();
-    const found = this.statements && CONVERSATION.has(label) ? this.statements.observe(event, time) : null;
-    if (found) for (const n of found.notes) this.status(n.level, n.text, time);
-    this.log({ kind: 'codec', conn: this.id, time, label, event });
-    if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
+  codec(label: Label, event: CodecEvent, time = this.now()): void {
+    if (this.handedOver) return;
+    logCodecEvent(this, label, event, time);
   }
 
   /**
@@ -123,27 +120,44 @@ export class SessionCore {
     if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
   }
 
-  /** The connection is over: what the statement analysis has left, then the closed fact. */
+  /** The connection is over: what the statement analysis has left (here or on the decode thread), then the closed fact. */
   ended(): void {
     const time = this.now();
-    const found = this.statements?.end(time);
-    if (found) {
-      for (const n of found.notes) this.status(n.level, n.text, time);
-      for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
-    }
+    if (!this.handedOver) logStatementsEnd(this, time);
     this.log({ kind: 'connection', conn: this.id, time, phase: 'closed', reason: this.closeReason ?? 'closed', bytesFromClient: this.clientBytes, bytesFromServer: this.serverBytes });
   }
 
+  /**
+   * With settings.decodeElsewhere, at the first quiet point of the forwarding phase (see
+   * decode-elsewhere.ts): hand the conversation over to the decode thread, and from then on
+   * only frame what the session needs itself. True once handed over.
+   */
+  handOver(): boolean {
+    if (this.handedOver) return true;
+    if (!this.settings.decodeElsewhere || this.settings.hook || this.phase !== 'forwarding' || !this.security.done) return false;
+    if (this.statements !== null && !this.statements.quiet) return false;
+    const state = this.conv.quietState();
+    if (state === null) return false;
+    this.conv.decodeOnlyEssentials();
+    this.handedOver = true;
+    this.act({ type: 'decode-elsewhere', item: { kind: 'hand-over', conn: this.id, started: this.started, state } });
+    return true;
+  }
+
+  /** Bytes of the client's conversation for the decode thread (handed over): decoded and logged there. */
+  decodeElsewhere(label: Label, direction: Direction, bytes: Buffer, time: number, forwarded: boolean): void {
+    this.act({ type: 'decode-elsewhere', item: { kind: 'chunk', conn: this.id, time, label, direction, bytes, forwarded: forwarded && !this.settings.essentialOnly } });
+  }
+
   /** The plaintext bytes of the client's conversation, for pcapng ('wire' events), when an output asks. */
-  wire(label: Label, direction: Direction, offset: number, bytes: Buffer): void {
-    if (!this.settings.wire || bytes.length === 0) return;
-    this.log({ kind: 'wire', conn: this.id, time: this.now(), label, direction, offset, bytes });
+  wire(label: Label, direction: Direction, offset: number, bytes: Buffer, time = this.now()): void {
+    if (!this.settings.wire || bytes.length === 0 || this.handedOver) return;
+    this.log({ kind: 'wire', conn: this.id, time, label, direction, offset, bytes });
   }
 
   /** A forwarded batch, for the text log's `^^ N bytes forwarded` (nobody else shows it). */
-  forwarded(label: Label, bytes: number): void {
-    if (this.settings.essentialOnly) return;
-    const t = this.now();
+  forwarded(label: Label, bytes: number, t = this.now()): void {
+    if (this.settings.essentialOnly || this.handedOver) return;
     this.log({ kind: 'forwarded', conn: this.id, time: t, label, bytes, elapsed: (t - this.started) / 1000 });
   }
 
@@ -156,10 +170,12 @@ export class SessionCore {
   reply(bytes: Buffer, send: (bytes: Buffer) => void = (b) => this.act({ type: 'send-client', bytes: b, forwarded: false })): void {
     const offset = this.conv.backend.offset;
     const answer = this.conv.ctx.awaitingAnswer !== null;
-    for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev);
+    const time = this.now();
+    if (this.handedOver) this.decodeElsewhere('script -> client', 'backend', bytes, time, false);
+    for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev, time);
     send(bytes);
     // The answer to SSLRequest/GSSENCRequest is negotiation, not conversation: not in 'wire'.
-    if (!answer) this.wire('script -> client', 'backend', offset, bytes);
+    if (!answer) this.wire('script -> client', 'backend', offset, bytes, time);
   }
 
   /**

@@ -139,10 +139,18 @@ export class Forwarding {
     const core = this.core;
     const w = WAY[direction];
     core.act({ type: w.send, bytes, forwarded: true });
+    // The bytes' arrival: every event made of them has this time.
+    const time = core.now();
+    if (core.handOver()) {
+      // Decoded on the decode thread; here only what the session needs is framed.
+      core.decodeElsewhere(w.label, direction, bytes, time, true);
+      for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.label, ev, time);
+      return;
+    }
     const offset = core.conv.framer(direction).offset;
-    for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.label, ev);
-    core.wire(w.label, direction, offset, bytes);
-    core.forwarded(w.label, bytes.length);
+    for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.label, ev, time);
+    core.wire(w.label, direction, offset, bytes, time);
+    core.forwarded(w.label, bytes.length, time);
   }
 
   /** A timer named delay:<direction> went off: release what waited, up to the next delay. */
@@ -395,9 +403,9 @@ export class Forwarding {
   // --- watching ---------------------------------------------------------------------
 
   /** Log one codec event of the client's conversation and watch what the session needs from it. */
-  private observe(direction: Direction, label: Label, ev: CodecEvent): void {
+  private observe(direction: Direction, label: Label, ev: CodecEvent, time?: number): void {
     const core = this.core;
-    core.codec(label, ev);
+    core.codec(label, ev, time);
     if (ev.kind !== 'message') return;
     const m = ev.message;
     if (!core.security.done) {

@@ -2,6 +2,7 @@ import type { StatementAnalysisOptions } from '../analysis/connection-statements
 import type { SecurityVerdict } from '../analysis/records.js';
 import type { ChannelBindingPolicy } from './auth/choose-mechanism.js';
 import type { ProxyEvent, TlsInfo } from './events.js';
+import type { DecodeItem } from './decode-elsewhere.js';
 import type { MessageHook } from './message-hook.js';
 
 /**
@@ -76,6 +77,8 @@ export type SessionAction =
   /** Start TLS as the client on the server socket (SNI = host unless an IP). */
   | { type: 'start-server-tls'; host: string; alpn: boolean }
   | { type: 'log'; event: ProxyEvent }
+  /** For the decode thread (settings.decodeElsewhere): in order with the `log` actions around it. */
+  | { type: 'decode-elsewhere'; item: DecodeItem }
   /** Start (or restart) a timer: after `ms`, hand in `{ type: 'timer', name }`. The shell clears all timers when the connection ends. */
   | { type: 'set-timer'; name: TimerName; ms: number }
   | { type: 'clear-timer'; name: TimerName }
@@ -102,6 +105,12 @@ export interface SessionSettings {
   wire?: boolean;
   /** No output shows forwarded messages: decode only what the session itself needs (see Conversation). */
   essentialOnly?: boolean;
+  /**
+   * Decode the conversation on another thread once the forwarding phase reaches a quiet
+   * point (see decode-elsewhere.ts): the session emits `decode-elsewhere` actions instead
+   * of the events of what it forwards. Not with a hook (it decides on decoded messages).
+   */
+  decodeElsewhere?: boolean;
   /** --log-certs: describe both legs' certificates in status lines. */
   logCerts?: boolean;
   /** Statement tracking: typed values, statement records, SQL password marks (null: none; an output that needs it asks). */

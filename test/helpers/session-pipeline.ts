@@ -22,7 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../src/app/config.js';
 import { openOutputs } from '../../src/output/outputs.js';
+import { packBatch, unpackBatch } from '../../src/app/decode-transfer.js';
 import { CancelRegistry } from '../../src/session/cancel-registry.js';
+import { DecodeStage, type DecodeEntry, type DecodeItem } from '../../src/session/decode-elsewhere.js';
 import { Session, type SessionAction, type SessionInput, type SessionSettings } from '../../src/session/session.js';
 import type { Fixture } from './fixtures.js';
 import { cstr, int16, int32, msg, startupMessage, uint32 } from './wire.js';
@@ -39,7 +41,12 @@ export interface PipelineOutputs {
 
 const TLS = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', sni: null, alpn: 'postgresql' };
 
-export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; freezeDecoded?: boolean }): Promise<PipelineOutputs> {
+/**
+ * `decodeElsewhere`: the sessions hand their conversations over as the proxy does with a
+ * decode thread, and what they emit crosses as it would (packBatch, a structured clone,
+ * unpackBatch) into a DecodeStage that feeds the outputs: the outputs must not differ.
+ */
+export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; freezeDecoded?: boolean; decodeElsewhere?: boolean }): Promise<PipelineOutputs> {
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-pipeline-'));
   try {
     let text = '';
@@ -63,11 +70,30 @@ export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; 
       essentialOnly: !o.showsMessages,
       logCerts: false,
       hook: null,
+      ...(opts.decodeElsewhere ? { decodeElsewhere: true } : {}),
     };
     const cancels = new CancelRegistry();
     let clock = 1_795_223_564_693.125;
     const now = (): number => (clock += 0.375);
-    fixtures.forEach((f, i) => feed(new Session(i + 1, settings, cancels, now), f, i, o.log));
+    if (opts.decodeElsewhere) {
+      const stage = new DecodeStage({ statements: settings.statements ?? null, wire: settings.wire ?? false }, o.log);
+      let handedOver = 0;
+      const cross = (entries: DecodeEntry[]): void => {
+        const batch = packBatch(entries);
+        for (const e of unpackBatch(structuredClone(batch, { transfer: batch.data ? [batch.data] : [] }))) stage.take(e);
+      };
+      fixtures.forEach((f, i) => {
+        const entries: DecodeEntry[] = [];
+        feed(new Session(i + 1, settings, cancels, now), f, i, (event) => entries.push({ kind: 'event', event }), (item) => {
+          if (item.kind === 'hand-over') handedOver++;
+          entries.push(item);
+          // A batch now and then, as turns of the event loop would make them.
+          if (entries.length > 7) cross(entries.splice(0));
+        });
+        cross(entries);
+      });
+      if (handedOver === 0) throw new Error('no session handed its conversation over');
+    } else fixtures.forEach((f, i) => feed(new Session(i + 1, settings, cancels, now), f, i, o.log));
     o.flush();
     o.printSummary();
     await o.close();
@@ -78,7 +104,7 @@ export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; 
 }
 
 /** One recorded conversation through one session. */
-function feed(session: Session, f: Fixture, i: number, log: (ev: Extract<SessionAction, { type: 'log' }>['event']) => void): void {
+function feed(session: Session, f: Fixture, i: number, log: (ev: Extract<SessionAction, { type: 'log' }>['event']) => void, decode?: (item: DecodeItem) => void): void {
   let serverConnected = false;
   let closed = false;
   const inputs: SessionInput[] = [];
@@ -89,6 +115,9 @@ function feed(session: Session, f: Fixture, i: number, log: (ev: Extract<Session
         switch (a.type) {
           case 'log':
             log(a.event);
+            break;
+          case 'decode-elsewhere':
+            decode!(a.item);
             break;
           case 'connect-server':
             serverConnected = true;

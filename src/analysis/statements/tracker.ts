@@ -133,6 +133,11 @@ export class StatementTracker {
     if (follow !== null) follow.follow();
   }
 
+  /** Nothing held or begun: a fresh tracker behaves the same from here on. */
+  get quiet(): boolean {
+    return this.held.length === 0 && this.requestStart === null;
+  }
+
   /** Feed one message; returns the records completed by it (usually at a ReadyForQuery). */
   /**
    * `seen`: the message the client received in place of `msg` (pgscope replaced a server

@@ -53,6 +53,7 @@ describe('DEFAULTS', () => {
       fault: [],
       summary: false,
       lossless: false,
+      inlineDecoding: false,
       ui: false,
       uiPort: 0,
       uiHost: '127.0.0.1',

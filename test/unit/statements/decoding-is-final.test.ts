@@ -94,5 +94,17 @@ describe('decoding is final', () => {
         assert.deepEqual(got, reference[label], `the outputs differ from the reference; they are in ${keep(frozen, label)}`);
       }
     });
+
+    it(`decoded on a decode thread's stage, every output is the same byte for byte (${label})`, async () => {
+      // The sessions hand over at their first quiet point; what they emit crosses as it
+      // would to the decode thread (packed, structured-cloned, unpacked) into a DecodeStage.
+      const here = await runPipeline(conversations, { redact });
+      const there = await runPipeline(conversations, { redact, decodeElsewhere: true, freezeDecoded: true });
+      assert.deepEqual(there.warnings, []);
+      assert.equal(there.text, here.text);
+      assert.equal(there.jsonl, here.jsonl);
+      assert.equal(there.queryLog, here.queryLog);
+      assert.ok(there.pcapng.equals(here.pcapng), 'the same pcapng');
+    });
   }
 });

@@ -1,0 +1,213 @@
+/**
+ * The forwarding thread's side of the decode thread (decode-worker.ts): the outputs as
+ * launch.ts sees them (log, flush, summary, close), and where sessions hand their
+ * conversations over (decode). Entries are gathered for one turn of the event loop and
+ * posted as one message (decode-transfer.ts), after the I/O that turn carried out.
+ *
+ * The hand-off is bounded: when the bytes posted and not yet decoded pass HIGH_WATER, the
+ * decode thread is behind, and no client or server is read from (`onBehind(true)`) until
+ * they are under a quarter of it. That is the speed of decoding setting the pace, as it did when
+ * decoding ran on the forwarding thread; what the outputs cannot write in time is still
+ * dropped with a marker (or waited for, with --lossless) by their own rule, on that thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { OutputSetupError } from '../output/output-setup-error.js';
+import type { Outputs, OutputsConfig } from '../output/outputs.js';
+import type { DecodeEntry, DecodeItem } from '../session/decode-elsewhere.js';
+import type { ProxyEvent } from '../session/events.js';
+import { packBatch, type Batch } from './decode-transfer.js';
+
+/** What launch.ts needs to know of the outputs to set the sessions up. */
+export type OutputsPlan = Pick<Outputs, 'wire' | 'statements' | 'showsMessages' | 'textLogTarget' | 'filterDescription'>;
+
+export type ToDecodeThread = { kind: 'batch'; batch: Batch } | { kind: 'flush' } | { kind: 'summary' } | { kind: 'close'; deadline: number };
+
+export type FromDecodeThread =
+  | { kind: 'ready'; plan: OutputsPlan }
+  | { kind: 'setup-error'; name: string; message: string }
+  | { kind: 'ack'; bytes: number }
+  | { kind: 'congested'; congested: boolean }
+  | { kind: 'text-log-gone' }
+  | { kind: 'closed'; whole: boolean };
+
+/** Bytes handed to the decode thread and not yet decoded, above which traffic waits. */
+const HIGH_WATER = 16 * 1024 * 1024;
+/**
+ * With --lossless, the traffic waits as soon as the decode thread is a little behind: an
+ * output's reader that stops reading must stop the traffic within a few messages, as it
+ * does when decoding inline, not after 16 MiB were forwarded unseen.
+ */
+const LOSSLESS_HIGH_WATER = 64 * 1024;
+/** A turn's batch goes at once when its bytes pass this (a bulk transfer's turn can be long). */
+const BATCH_BYTES = 1024 * 1024;
+
+export interface DecodeThreadOptions {
+  /** --lossless (see LOSSLESS_HIGH_WATER). */
+  lossless: boolean;
+  /** The hand-off is full (true: stop reading traffic) or has room again. */
+  onBehind: (behind: boolean) => void;
+  /** --lossless: an output's reader is behind, or caught up (from the decode thread). */
+  onCongestion: (congested: boolean) => void;
+  /** The text log's reader on standard output went away. */
+  onTextLogGone: () => void;
+  /** Warnings about the thread itself (standard error). */
+  warn: (text: string) => void;
+}
+
+export class DecodeThread {
+  private pending: DecodeEntry[] = [];
+  private pendingBytes = 0;
+  private scheduled = false;
+  private inFlight = 0;
+  private behind = false;
+  private dead = false;
+  private readonly highWater: number;
+  private closed: ((whole: boolean) => void) | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly plan: OutputsPlan,
+    private readonly opts: DecodeThreadOptions,
+  ) {
+    this.highWater = opts.lossless ? LOSSLESS_HIGH_WATER : HIGH_WATER;
+    worker.on('message', (m: FromDecodeThread) => this.onMessage(m));
+    worker.on('error', (e) => this.fail(e instanceof Error ? e.message : String(e)));
+    worker.on('exit', (code) => {
+      if (this.closed === null) this.fail(`it exited (${code})`);
+    });
+  }
+
+  /** Start the thread and open the outputs there; an output that cannot be opened rejects as openOutputs throws. */
+  static async start(outputs: OutputsConfig, opts: DecodeThreadOptions): Promise<DecodeThread> {
+    const here = import.meta.url;
+    // Run from src/ by tsx (tests), the worker is TypeScript too: the loader is inherited.
+    const worker = new Worker(new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here), { workerData: { outputs: pickOutputsConfig(outputs) } });
+    const first = await new Promise<FromDecodeThread>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (first.kind === 'setup-error') {
+      await worker.terminate();
+      const e = first.name === 'OutputSetupError' ? new OutputSetupError(first.message) : new Error(first.message);
+      throw e;
+    }
+    if (first.kind !== 'ready') throw new Error(`the decode thread said ${first.kind} first`);
+    const t = new DecodeThread(worker, first.plan, opts);
+    // The thread alone does not keep the process alive (a setup error after this point ends
+    // the process as before); close() holds it until the outputs are closed.
+    worker.unref();
+    return t;
+  }
+
+  /** An event of the proxy's own, in order with the decode items around it. */
+  log(event: ProxyEvent): void {
+    this.add({ kind: 'event', event });
+  }
+
+  /** A session's hand-over or chunk. */
+  decode(item: DecodeItem): void {
+    this.add(item);
+    if (item.kind !== 'chunk') return;
+    this.pendingBytes += item.bytes.length;
+    if (this.pendingBytes >= Math.min(BATCH_BYTES, this.highWater)) this.post();
+  }
+
+  /** Post what is gathered, then have the outputs flush. */
+  flush(): void {
+    this.post();
+    this.send({ kind: 'flush' });
+  }
+
+  /** The summary into the text log (at exit, SIGUSR1); `summary`: there is one (--summary). */
+  printSummary(summary: boolean): boolean {
+    this.post();
+    this.send({ kind: 'summary' });
+    return summary;
+  }
+
+  /** Everything posted, the outputs closed (see Outputs.close), the thread ended. Resolves to false when something was given up. */
+  async close(deadline: number): Promise<boolean> {
+    this.post();
+    this.worker.ref();
+    let whole = true;
+    if (!this.dead) {
+      whole = await new Promise<boolean>((resolve) => {
+        this.closed = resolve;
+        this.send({ kind: 'close', deadline });
+      });
+    }
+    this.closed ??= () => {};
+    await this.worker.terminate();
+    this.setBehind(false);
+    return whole;
+  }
+
+  private add(entry: DecodeEntry): void {
+    if (this.dead) return;
+    this.pending.push(entry);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After this turn's I/O: the bytes are on their way before anything is posted.
+      setImmediate(() => this.post());
+    }
+  }
+
+  private post(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.dead) return;
+    const batch = packBatch(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (batch.data) {
+      this.inFlight += batch.data.byteLength;
+      if (this.inFlight > this.highWater) this.setBehind(true);
+    }
+    this.send({ kind: 'batch', batch }, batch.data ? [batch.data] : []);
+  }
+
+  private send(m: ToDecodeThread, transfer: ArrayBuffer[] = []): void {
+    if (!this.dead) this.worker.postMessage(m, transfer);
+  }
+
+  private onMessage(m: FromDecodeThread): void {
+    switch (m.kind) {
+      case 'ack':
+        this.inFlight -= m.bytes;
+        if (this.behind && this.inFlight <= this.highWater / 4) this.setBehind(false);
+        return;
+      case 'congested':
+        this.opts.onCongestion(m.congested);
+        return;
+      case 'text-log-gone':
+        this.opts.onTextLogGone();
+        return;
+      case 'closed':
+        this.closed?.(m.whole);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private setBehind(behind: boolean): void {
+    if (behind === this.behind) return;
+    this.behind = behind;
+    this.opts.onBehind(behind);
+  }
+
+  /** The thread failed (a bug): the outputs end here, the traffic goes on. */
+  private fail(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.pending = [];
+    this.opts.warn(`the decode thread failed (${why}): nothing more is logged; the traffic goes on`);
+    this.setBehind(false);
+    this.closed?.(false);
+  }
+}
+
+/** The flags the outputs read, alone (a Config holds more than a worker can be sent). */
+function pickOutputsConfig(c: OutputsConfig): OutputsConfig {
+  const { logForwarded, maxValueBytes, verbose, redactPasswords, colour, logfile, clearLogfile, jsonl, pcap, queryLog, filter, summary, lossless } = c;
+  return { logForwarded, maxValueBytes, verbose, redactPasswords, colour, logfile, clearLogfile, jsonl, pcap, queryLog, filter, summary, lossless };
+}
