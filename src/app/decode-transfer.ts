@@ -84,8 +84,3 @@ function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
-
-/** An event through `plain`, a structured clone and `revive`: what the decode thread gets (for tests). */
-export function roundTrip(ev: ProxyEvent): ProxyEvent {
-  return revive(structuredClone(plain(ev))) as ProxyEvent;
-}
