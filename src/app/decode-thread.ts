@@ -1,8 +1,8 @@
 /**
  * The forwarding thread's side of the decode thread (decode-worker.ts): the outputs as
  * launch.ts sees them (log, flush, summary, close), and where sessions hand their
- * conversations over (decode). Entries are gathered for one turn of the event loop and
- * posted as one message (decode-transfer.ts), after the I/O that turn carried out.
+ * conversations over (decode). Entries are gathered for BATCH_MS (or BATCH_BYTES) and
+ * posted as one message (decode-transfer.ts), after the I/O that produced them.
  *
  * The hand-off is bounded: when the bytes posted and not yet decoded pass HIGH_WATER, the
  * decode thread is behind, and no client or server is read from (`onBehind(true)`) until
@@ -15,7 +15,15 @@ import { OutputSetupError } from '../output/output-setup-error.js';
 import type { Outputs, OutputsConfig } from '../output/outputs.js';
 import type { DecodeEntry, DecodeItem } from '../session/decode-elsewhere.js';
 import type { ProxyEvent } from '../session/events.js';
-import { packBatch, type Batch } from './decode-transfer.js';
+import { batchBytes, packBatch, type Batch } from './decode-transfer.js';
+
+/**
+ * The hand-off's bookkeeping, shared by both threads (Int32Array over a SharedArrayBuffer,
+ * read and written with Atomics; byte counts modulo 2^32): what was posted, what was
+ * decoded, and whether the forwarding thread waits to be told that the decode thread caught
+ * up. No message per batch goes back.
+ */
+export const SHARED = { posted: 0, decoded: 1, waiting: 2, low: 3 } as const;
 
 /** What launch.ts needs to know of the outputs to set the sessions up. */
 export type OutputsPlan = Pick<Outputs, 'wire' | 'statements' | 'showsMessages' | 'textLogTarget' | 'filterDescription'>;
@@ -25,7 +33,8 @@ export type ToDecodeThread = { kind: 'batch'; batch: Batch } | { kind: 'flush' }
 export type FromDecodeThread =
   | { kind: 'ready'; plan: OutputsPlan }
   | { kind: 'setup-error'; name: string; message: string }
-  | { kind: 'ack'; bytes: number }
+  /** Bytes waiting to be decoded went under a quarter of the bound, while the forwarding thread waited. */
+  | { kind: 'drained' }
   | { kind: 'congested'; congested: boolean }
   | { kind: 'text-log-gone' }
   | { kind: 'closed'; whole: boolean };
@@ -38,8 +47,14 @@ const HIGH_WATER = 16 * 1024 * 1024;
  * does when decoding inline, not after 16 MiB were forwarded unseen.
  */
 const LOSSLESS_HIGH_WATER = 64 * 1024;
-/** A turn's batch goes at once when its bytes pass this (a bulk transfer's turn can be long). */
+/** A batch goes at once when its bytes pass this (a bulk transfer). */
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * Otherwise a batch gathers for this long: a message between threads costs about as much
+ * as a TLS write, and a round trip at one client makes two chunks (the request and its
+ * answer). Times are the chunks' arrival times: what waits here is only the log's ink.
+ */
+const BATCH_MS = 2;
 
 export interface DecodeThreadOptions {
   /** --lossless (see LOSSLESS_HIGH_WATER). */
@@ -58,7 +73,6 @@ export class DecodeThread {
   private pending: DecodeEntry[] = [];
   private pendingBytes = 0;
   private scheduled = false;
-  private inFlight = 0;
   private behind = false;
   private dead = false;
   private readonly highWater: number;
@@ -68,8 +82,10 @@ export class DecodeThread {
     private readonly worker: Worker,
     readonly plan: OutputsPlan,
     private readonly opts: DecodeThreadOptions,
+    private readonly shared: Int32Array,
   ) {
     this.highWater = opts.lossless ? LOSSLESS_HIGH_WATER : HIGH_WATER;
+    Atomics.store(shared, SHARED.low, this.highWater / 4);
     worker.on('message', (m: FromDecodeThread) => this.onMessage(m));
     worker.on('error', (e) => this.fail(e instanceof Error ? e.message : String(e)));
     worker.on('exit', (code) => {
@@ -81,7 +97,8 @@ export class DecodeThread {
   static async start(outputs: OutputsConfig, opts: DecodeThreadOptions): Promise<DecodeThread> {
     const here = import.meta.url;
     // Run from src/ by tsx (tests), the worker is TypeScript too: the loader is inherited.
-    const worker = new Worker(new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here), { workerData: { outputs: pickOutputsConfig(outputs) } });
+    const shared = new Int32Array(new SharedArrayBuffer(4 * 4));
+    const worker = new Worker(new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here), { workerData: { outputs: pickOutputsConfig(outputs), shared } });
     const first = await new Promise<FromDecodeThread>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -92,7 +109,7 @@ export class DecodeThread {
       throw e;
     }
     if (first.kind !== 'ready') throw new Error(`the decode thread said ${first.kind} first`);
-    const t = new DecodeThread(worker, first.plan, opts);
+    const t = new DecodeThread(worker, first.plan, opts, shared);
     // The thread alone does not keep the process alive (a setup error after this point ends
     // the process as before); close() holds it until the outputs are closed.
     worker.unref();
@@ -147,8 +164,8 @@ export class DecodeThread {
     this.pending.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
-      // After this turn's I/O: the bytes are on their way before anything is posted.
-      setImmediate(() => this.post());
+      // After the I/O of this turn and the next few: the bytes are on their way first.
+      setTimeout(() => this.post(), BATCH_MS);
     }
   }
 
@@ -158,11 +175,21 @@ export class DecodeThread {
     const batch = packBatch(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    if (batch.data) {
-      this.inFlight += batch.data.byteLength;
-      if (this.inFlight > this.highWater) this.setBehind(true);
-    }
+    const bytes = batchBytes(batch);
+    const shared = this.shared;
+    if (bytes > 0) Atomics.add(shared, SHARED.posted, bytes);
     this.send({ kind: 'batch', batch }, batch.data ? [batch.data] : []);
+    if (!this.behind && this.inFlight() > this.highWater) {
+      // Waiting to be told; then looked at again, in case the decode thread caught up in between.
+      Atomics.store(shared, SHARED.waiting, 1);
+      if (this.inFlight() > this.highWater / 4) this.setBehind(true);
+      else Atomics.store(shared, SHARED.waiting, 0);
+    }
+  }
+
+  /** Bytes posted and not yet decoded. */
+  private inFlight(): number {
+    return (Atomics.load(this.shared, SHARED.posted) - Atomics.load(this.shared, SHARED.decoded)) | 0;
   }
 
   private send(m: ToDecodeThread, transfer: ArrayBuffer[] = []): void {
@@ -171,9 +198,8 @@ export class DecodeThread {
 
   private onMessage(m: FromDecodeThread): void {
     switch (m.kind) {
-      case 'ack':
-        this.inFlight -= m.bytes;
-        if (this.behind && this.inFlight <= this.highWater / 4) this.setBehind(false);
+      case 'drained':
+        this.setBehind(false);
         return;
       case 'congested':
         this.opts.onCongestion(m.congested);

@@ -1,49 +1,117 @@
 /**
  * What crosses from the forwarding thread to the decode thread, and how: the entries of one
- * turn of the event loop in one message, the bytes of every chunk copied into one
- * ArrayBuffer that is transferred (not copied again), the few events the forwarding thread
- * makes itself (status lines, connection facts, a connection's startup) as plain data that
- * the other side makes whole again (Buffers, ProtocolErrors).
+ * turn of the event loop in one message. Chunks, by far the most, cross as numbers and
+ * bytes in one ArrayBuffer that is transferred (not copied again): a record of numbers
+ * per chunk, then the bytes of every chunk, one after the other. The few events the
+ * forwarding thread makes itself (status lines, connection facts, a connection's startup)
+ * and hand-overs cross as plain data that the other side makes whole again (Buffers,
+ * ProtocolErrors).
  */
 import { ProtocolError } from '../protocol/errors.js';
-import type { DecodeEntry, HandOver } from '../session/decode-elsewhere.js';
-import type { ProxyEvent } from '../session/events.js';
-
-type PackedEntry = { kind: 'event'; event: unknown } | HandOver | { kind: 'chunk'; conn: number; time: number; label: string; direction: string; forwarded: boolean; at: number; length: number };
+import type { Direction } from '../protocol/types.js';
+import type { DecodeEntry } from '../session/decode-elsewhere.js';
+import type { Label, ProxyEvent } from '../session/events.js';
 
 /** One message to the decode thread. */
 export interface Batch {
-  entries: PackedEntry[];
-  /** The chunks' bytes, one after the other (`at`, `length`), or null when there are none. */
+  /** Per entry, in order: 'c' a chunk (its record in `data`), 'o' the next of `objects`. */
+  order: string;
+  /** Events (made plain) and hand-overs. */
+  objects: unknown[];
+  /** RECORD numbers per chunk, then the chunks' bytes (see packBatch); null when there are none. */
   data: ArrayBuffer | null;
 }
 
-/** Entries into one Batch; the ArrayBuffer is the one to transfer. */
+const LABELS: Label[] = ['client -> server', 'server -> client', 'client -> script', 'script -> client', 'script -> server', 'server -> script'];
+const LABEL_INDEX = new Map<Label, number>(LABELS.map((l, i) => [l, i]));
+/** A chunk's record: conn, time, label, direction (0 frontend), forwarded (1), length. */
+const RECORD = 6;
+
+/** Entries into one Batch; its ArrayBuffer is the one to transfer. */
 export function packBatch(entries: DecodeEntry[]): Batch {
+  let chunks = 0;
   let total = 0;
-  for (const e of entries) if (e.kind === 'chunk') total += e.bytes.length;
+  for (const e of entries) {
+    if (e.kind !== 'chunk') continue;
+    chunks++;
+    total += e.bytes.length;
+  }
+  let order = '';
+  const objects: unknown[] = [];
+  if (chunks === 0) {
+    for (const e of entries) {
+      order += 'o';
+      objects.push(e.kind === 'event' ? { kind: 'event', event: plain(e.event) } : e);
+    }
+    return { order, objects, data: null };
+  }
   // A fresh ArrayBuffer of its own: a Buffer from Node's pool must never be transferred.
-  const data = total > 0 ? new ArrayBuffer(total) : null;
-  const into = data ? new Uint8Array(data) : null;
+  const head = chunks * RECORD * 8;
+  const data = new ArrayBuffer(head + total);
+  const records = new Float64Array(data, 0, chunks * RECORD);
+  const bytes = new Uint8Array(data, head);
+  let r = 0;
   let at = 0;
-  const packed: PackedEntry[] = entries.map((e): PackedEntry => {
-    if (e.kind === 'event') return { kind: 'event', event: plain(e.event) };
-    if (e.kind === 'hand-over') return e;
-    into!.set(e.bytes, at);
-    const p = { kind: 'chunk' as const, conn: e.conn, time: e.time, label: e.label, direction: e.direction, forwarded: e.forwarded, at, length: e.bytes.length };
+  for (const e of entries) {
+    if (e.kind !== 'chunk') {
+      order += 'o';
+      objects.push(e.kind === 'event' ? { kind: 'event', event: plain(e.event) } : e);
+      continue;
+    }
+    order += 'c';
+    records[r] = e.conn;
+    records[r + 1] = e.time;
+    records[r + 2] = LABEL_INDEX.get(e.label)!;
+    records[r + 3] = e.direction === 'frontend' ? 0 : 1;
+    records[r + 4] = e.forwarded ? 1 : 0;
+    records[r + 5] = e.bytes.length;
+    r += RECORD;
+    bytes.set(e.bytes, at);
     at += e.bytes.length;
-    return p;
-  });
-  return { entries: packed, data };
+  }
+  return { order, objects, data };
 }
 
 /** A Batch as it arrived, into the entries it was made of. */
 export function unpackBatch(batch: Batch): DecodeEntry[] {
-  return batch.entries.map((e): DecodeEntry => {
-    if (e.kind === 'event') return { kind: 'event', event: revive(e.event) as ProxyEvent };
-    if (e.kind === 'hand-over') return e;
-    return { kind: 'chunk', conn: e.conn, time: e.time, label: e.label as never, direction: e.direction as never, forwarded: e.forwarded, bytes: Buffer.from(batch.data!, e.at, e.length) };
-  });
+  const out: DecodeEntry[] = [];
+  const chunks = countChunks(batch.order);
+  const head = chunks * RECORD * 8;
+  const records = chunks > 0 ? new Float64Array(batch.data!, 0, chunks * RECORD) : null;
+  let r = 0;
+  let at = head;
+  let o = 0;
+  for (let i = 0; i < batch.order.length; i++) {
+    if (batch.order.charCodeAt(i) !== 0x63 /* c */) {
+      const x = batch.objects[o++] as DecodeEntry;
+      out.push(x.kind === 'event' ? { kind: 'event', event: revive(x.event) as ProxyEvent } : x);
+      continue;
+    }
+    const length = records![r + 5]!;
+    out.push({
+      kind: 'chunk',
+      conn: records![r]!,
+      time: records![r + 1]!,
+      label: LABELS[records![r + 2]!]!,
+      direction: (records![r + 3] === 0 ? 'frontend' : 'backend') as Direction,
+      forwarded: records![r + 4] === 1,
+      bytes: Buffer.from(batch.data!, at, length),
+    });
+    r += RECORD;
+    at += length;
+  }
+  return out;
+}
+
+function countChunks(order: string): number {
+  let n = 0;
+  for (let i = 0; i < order.length; i++) if (order.charCodeAt(i) === 0x63) n++;
+  return n;
+}
+
+/** The chunks' bytes in a batch (what the hand-off bound counts). */
+export function batchBytes(batch: Batch): number {
+  return batch.data === null ? 0 : batch.data.byteLength - countChunks(batch.order) * RECORD * 8;
 }
 
 const PROTOCOL_ERROR = '__pgscopeProtocolError';

@@ -8,10 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openOutputs, type Outputs, type OutputsConfig } from '../output/outputs.js';
 import { DecodeStage } from '../session/decode-elsewhere.js';
-import { unpackBatch } from './decode-transfer.js';
-import type { FromDecodeThread, ToDecodeThread } from './decode-thread.js';
+import { batchBytes, unpackBatch } from './decode-transfer.js';
+import { SHARED, type FromDecodeThread, type ToDecodeThread } from './decode-thread.js';
 
 const port = parentPort!;
+const shared = (workerData as { shared: Int32Array }).shared;
 const post = (m: FromDecodeThread): void => port.postMessage(m);
 
 // The thread's name in /proc/PID/task/TID/comm, where the bench finds its CPU time.
@@ -40,10 +41,19 @@ if (outputs) {
   const stage = new DecodeStage({ statements: outputs.statements, wire: outputs.wire }, outputs.log);
   port.on('message', (m: ToDecodeThread) => {
     switch (m.kind) {
-      case 'batch':
+      case 'batch': {
         for (const entry of unpackBatch(m.batch)) stage.take(entry);
-        post({ kind: 'ack', bytes: m.batch.data?.byteLength ?? 0 });
+        const bytes = batchBytes(m.batch);
+        if (bytes === 0) return;
+        Atomics.add(shared, SHARED.decoded, bytes);
+        // The forwarding thread stopped reading until the hand-off is down to a quarter.
+        const left = (Atomics.load(shared, SHARED.posted) - Atomics.load(shared, SHARED.decoded)) | 0;
+        if (Atomics.load(shared, SHARED.waiting) === 1 && left <= Atomics.load(shared, SHARED.low)) {
+          Atomics.store(shared, SHARED.waiting, 0);
+          post({ kind: 'drained' });
+        }
         return;
+      }
       case 'flush':
         outputs.flush();
         return;
