@@ -24,7 +24,7 @@ export interface Batch {
 
 const LABELS: Label[] = ['client -> server', 'server -> client', 'client -> script', 'script -> client', 'script -> server', 'server -> script'];
 const LABEL_INDEX = new Map<Label, number>(LABELS.map((l, i) => [l, i]));
-/** A chunk's record: conn, time, label, direction (0 frontend), forwarded (1), length. */
+/** A chunk's record: conn, time, label, direction (0 frontend), bytes reported forwarded, length. */
 const RECORD = 6;
 
 /** Entries into one Batch; its ArrayBuffer is the one to transfer. */
@@ -32,7 +32,7 @@ export function packBatch(entries: DecodeEntry[]): Batch {
   let chunks = 0;
   let total = 0;
   for (const e of entries) {
-    if (e.kind !== 'chunk') continue;
+    if (e.kind !== 'chunk' || e.marks) continue;
     chunks++;
     total += e.bytes.length;
   }
@@ -41,7 +41,7 @@ export function packBatch(entries: DecodeEntry[]): Batch {
   if (chunks === 0) {
     for (const e of entries) {
       order += 'o';
-      objects.push(e.kind === 'event' ? { kind: 'event', event: plain(e.event) } : e);
+      objects.push(asObject(e));
     }
     return { order, objects, data: null };
   }
@@ -53,9 +53,9 @@ export function packBatch(entries: DecodeEntry[]): Batch {
   let r = 0;
   let at = 0;
   for (const e of entries) {
-    if (e.kind !== 'chunk') {
+    if (e.kind !== 'chunk' || e.marks) {
       order += 'o';
-      objects.push(e.kind === 'event' ? { kind: 'event', event: plain(e.event) } : e);
+      objects.push(asObject(e));
       continue;
     }
     order += 'c';
@@ -63,7 +63,7 @@ export function packBatch(entries: DecodeEntry[]): Batch {
     records[r + 1] = e.time;
     records[r + 2] = LABEL_INDEX.get(e.label)!;
     records[r + 3] = e.direction === 'frontend' ? 0 : 1;
-    records[r + 4] = e.forwarded ? 1 : 0;
+    records[r + 4] = e.forwarded;
     records[r + 5] = e.bytes.length;
     r += RECORD;
     bytes.set(e.bytes, at);
@@ -84,7 +84,7 @@ export function unpackBatch(batch: Batch): DecodeEntry[] {
   for (let i = 0; i < batch.order.length; i++) {
     if (batch.order.charCodeAt(i) !== 0x63 /* c */) {
       const x = batch.objects[o++] as DecodeEntry;
-      out.push(x.kind === 'event' ? { kind: 'event', event: revive(x.event) as ProxyEvent } : x);
+      out.push(x.kind === 'event' ? { kind: 'event', event: revive(x.event) as ProxyEvent } : x.kind === 'chunk' ? (revive(x) as DecodeEntry) : x);
       continue;
     }
     const length = records![r + 5]!;
@@ -94,7 +94,7 @@ export function unpackBatch(batch: Batch): DecodeEntry[] {
       time: records![r + 1]!,
       label: LABELS[records![r + 2]!]!,
       direction: (records![r + 3] === 0 ? 'frontend' : 'backend') as Direction,
-      forwarded: records![r + 4] === 1,
+      forwarded: records![r + 4]!,
       bytes: Buffer.from(batch.data!, at, length),
     });
     r += RECORD;
@@ -109,7 +109,14 @@ function countChunks(order: string): number {
   return n;
 }
 
-/** The chunks' bytes in a batch (what the hand-off bound counts). */
+/** An entry that crosses as plain data: an event, a hand-over, a chunk a hook marked (rare). */
+function asObject(e: DecodeEntry): unknown {
+  if (e.kind === 'event') return { kind: 'event', event: plain(e.event) };
+  if (e.kind === 'chunk') return plain({ ...e, bytes: new Uint8Array(e.bytes) });
+  return e;
+}
+
+/** The chunks' bytes in a batch (what the hand-off bound counts; a marked chunk's are not). */
 export function batchBytes(batch: Batch): number {
   return batch.data === null ? 0 : batch.data.byteLength - countChunks(batch.order) * RECORD * 8;
 }

@@ -18,8 +18,9 @@ export interface LaunchOutputs extends OutputsPlan {
 export interface LaunchOutputsOptions {
   /**
    * Decode on the forwarding thread: --inline-decoding, or something there needs every
-   * decoded event (the inspector, startProxy()'s listeners, a hook or fault rules, which
-   * decide on decoded messages), or the text log goes to a function of the caller's.
+   * decoded event (the inspector, startProxy()'s listeners), or the text log goes to a
+   * function of the caller's. (A hook or fault rules decide on the forwarding thread, on its
+   * own decoding; the outputs' decoding still moves.)
    */
   inline: boolean;
   /** Writes the text log instead of its file or stream (startProxy's `write`, tests). */

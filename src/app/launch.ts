@@ -62,7 +62,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
   // --ui: rules can be added at run time from the page, so there is always a rule set.
   const faults = opts.faults ?? (config.fault.length > 0 || config.ui ? new FaultSet(config.fault) : null);
   const outputs = await openLaunchOutputs(config, {
-    inline: config.inlineDecoding || config.ui || faults !== null || Boolean(opts.hook) || Boolean(opts.tap),
+    inline: config.inlineDecoding || config.ui || Boolean(opts.tap),
     ...(opts.write ? { writeText: opts.write } : {}),
     onTextLogGone: () => setImmediate(() => void stop()),
     // --lossless: no client or server is read from while an output's reader is behind; nor

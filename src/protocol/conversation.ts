@@ -123,6 +123,16 @@ export class Conversation {
   }
 
   /**
+   * The outputs' decoding moved elsewhere (a quietState was taken up by another
+   * conversation), but this one still decodes for a proxy that decides on every message (a
+   * hook): statements are still followed (for the SQL of each request), no longer for an
+   * analysis that reads their steps.
+   */
+  decodeForDecisionsOnly(): void {
+    this.statements?.unfollow();
+  }
+
+  /**
    * The decoding moved elsewhere (a quietState was taken up by another conversation): from
    * the next message on, only what a proxy needs itself is decoded (ESSENTIAL_TYPES), and
    * statements are no longer followed.

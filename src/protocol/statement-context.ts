@@ -263,7 +263,7 @@ interface Deallocation {
 
 export class StatementContext<N = unknown, P = unknown> implements StatementTyping {
   readonly redact: boolean;
-  private readonly typeValues: boolean;
+  private typeValues: boolean;
   private readonly decode: DecodeValue;
   private readonly maxStatements: number;
   private readonly statements = new Map<string, PreparedStatement>();
@@ -311,6 +311,13 @@ export class StatementContext<N = unknown, P = unknown> implements StatementTypi
   get quiet(): boolean {
     const unread = (k: Kept | null): boolean => k !== null && k.head < k.entries.length;
     return this.statements.size === 0 && this.portals.size === 0 && this.queue.length === 0 && this.deallocations.length === 0 && this.lostWhy === null && !this.startupReady && !unread(this.keptFrontend) && !unread(this.keptBackend);
+  }
+
+  /** No follower any more (its analysis moved elsewhere): steps are no longer kept, values no longer typed. */
+  unfollow(): void {
+    this.keptFrontend = null;
+    this.keptBackend = null;
+    this.typeValues = false;
   }
 
   /** Keep each message's step for a follower that reads it later with `stepOf`. */

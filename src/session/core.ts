@@ -3,11 +3,12 @@ import { encodeErrorResponse, type ErrorFields } from '../protocol/encode.js';
 import type { CodecEvent, DecodedMessage, Direction } from '../protocol/types.js';
 import { ConnectionStatements, decodingOptions } from '../analysis/connection-statements.js';
 import { SecurityWatch } from '../analysis/security-watch.js';
-import { logCodecEvent, logStatementsEnd } from './codec-log.js';
+import { logCodecEvent, logReplaced, logStatementsEnd } from './codec-log.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { Label, ProxyEvent, TlsInfo } from './events.js';
 import { fmtHostPort } from './host-port.js';
 import type { SessionAction, SessionSettings } from './io.js';
+import type { ChunkMark, ChunkToDecode } from './decode-elsewhere.js';
 
 export type Phase =
   | 'client-startup'
@@ -105,19 +106,9 @@ export class SessionCore {
     logCodecEvent(this, label, event, time);
   }
 
-  /**
-   * A server message pgscope took, and the one message of its own the client got in its
-   * place (a hook's replacement: a fault rule's error). Both are logged; the statement
-   * analysis reads what the taken one did, with the fields of the one the client saw, so
-   * that a statement's record says the error the client got.
-   */
-  replacedFromServer(taken: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage): void {
-    const time = this.now();
-    const found = this.statements ? this.statements.observe(taken, time, sent) : null;
-    if (found) for (const n of found.notes) this.status(n.level, n.text, time);
-    this.log({ kind: 'codec', conn: this.id, time, label: 'server -> script', event: taken });
-    this.log({ kind: 'codec', conn: this.id, time, label: 'script -> client', event: { kind: 'message', message: sent } });
-    if (found) for (const record of found.records) this.log({ kind: 'statement', conn: this.id, time, record });
+  /** A server message pgscope took, and its replacement the client got (see logReplaced). */
+  replacedFromServer(taken: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage, time = this.now()): void {
+    logReplaced(this, taken, sent, time);
   }
 
   /** The connection is over: what the statement analysis has left (here or on the decode thread), then the closed fact. */
@@ -134,19 +125,27 @@ export class SessionCore {
    */
   handOver(): boolean {
     if (this.handedOver) return true;
-    if (!this.settings.decodeElsewhere || this.settings.hook || this.phase !== 'forwarding' || !this.security.done) return false;
+    if (!this.settings.decodeElsewhere || this.phase !== 'forwarding' || !this.security.done) return false;
     if (this.statements !== null && !this.statements.quiet) return false;
     const state = this.conv.quietState();
     if (state === null) return false;
-    this.conv.decodeOnlyEssentials();
+    // A hook decides on decoded messages here: this conversation goes on decoding for it.
+    if (this.settings.hook) this.conv.decodeForDecisionsOnly();
+    else this.conv.decodeOnlyEssentials();
     this.handedOver = true;
     this.act({ type: 'decode-elsewhere', item: { kind: 'hand-over', conn: this.id, started: this.started, state } });
     return true;
   }
 
-  /** Bytes of the client's conversation for the decode thread (handed over): decoded and logged there. */
-  decodeElsewhere(label: Label, direction: Direction, bytes: Buffer, time: number, forwarded: boolean): void {
-    this.act({ type: 'decode-elsewhere', item: { kind: 'chunk', conn: this.id, time, label, direction, bytes, forwarded: forwarded && !this.settings.essentialOnly } });
+  /**
+   * Bytes of the client's conversation for the decode thread (handed over): decoded and
+   * logged there. `forwarded`: how many bytes to report forwarded after them; `marks`: the
+   * messages a hook took or replaced (see ChunkToDecode).
+   */
+  decodeElsewhere(label: Label, direction: Direction, bytes: Buffer, time: number, forwarded: number, marks?: ChunkMark[]): void {
+    const item: ChunkToDecode = { kind: 'chunk', conn: this.id, time, label, direction, bytes, forwarded: this.settings.essentialOnly ? 0 : forwarded };
+    if (marks && marks.length > 0) item.marks = marks;
+    this.act({ type: 'decode-elsewhere', item });
   }
 
   /** The plaintext bytes of the client's conversation, for pcapng ('wire' events), when an output asks. */
@@ -171,7 +170,7 @@ export class SessionCore {
     const offset = this.conv.backend.offset;
     const answer = this.conv.ctx.awaitingAnswer !== null;
     const time = this.now();
-    if (this.handedOver) this.decodeElsewhere('script -> client', 'backend', bytes, time, false);
+    if (this.handedOver) this.decodeElsewhere('script -> client', 'backend', bytes, time, 0);
     for (const ev of this.conv.push('backend', bytes)) this.codec('script -> client', ev, time);
     send(bytes);
     // The answer to SSLRequest/GSSENCRequest is negotiation, not conversation: not in 'wire'.

@@ -1,7 +1,7 @@
 import { ConnectionStatements, decodingOptions, type StatementAnalysisOptions } from '../analysis/connection-statements.js';
 import { Conversation, type ConversationState } from '../protocol/conversation.js';
 import type { Direction } from '../protocol/types.js';
-import { logCodecEvent, logStatementsEnd, type CodecLog } from './codec-log.js';
+import { logCodecEvent, logReplaced, logStatementsEnd, replacementOf, type CodecLog } from './codec-log.js';
 import type { Label, ProxyEvent } from './events.js';
 
 /**
@@ -31,8 +31,20 @@ export interface ChunkToDecode {
   label: Label;
   direction: Direction;
   bytes: Buffer;
-  /** Forwarded bytes (a `forwarded` event follows their messages), or pgscope's own. */
-  forwarded: boolean;
+  /** Bytes to report forwarded after their messages (a `forwarded` event; 0: none, pgscope's own). */
+  forwarded: number;
+  /** Messages of these bytes a hook took, or replaced, as the session logs them. */
+  marks?: ChunkMark[];
+}
+
+/**
+ * A message (by its offset) a hook took (`label`: client -> script, server -> script), or
+ * replaced with one message of pgscope's (`replacedBy`: both are logged, see logReplaced).
+ */
+export interface ChunkMark {
+  offset: number;
+  label: Label;
+  replacedBy?: Buffer;
 }
 
 export type DecodeItem = HandOver | ChunkToDecode;
@@ -124,8 +136,18 @@ class HandedOver implements CodecLog {
 
   chunk(c: ChunkToDecode): void {
     const offset = this.conv.framer(c.direction).offset;
-    for (const ev of this.conv.push(c.direction, c.bytes)) logCodecEvent(this, c.label, ev, c.time);
+    for (const ev of this.conv.push(c.direction, c.bytes)) {
+      const mark = c.marks && ev.kind === 'message' ? c.marks.find((m) => m.offset === ev.message.frame.offset) : undefined;
+      if (mark?.replacedBy && ev.kind === 'message') {
+        const sent = replacementOf(mark.replacedBy, ev.message, this.conv.ctx);
+        if (sent) {
+          logReplaced(this, ev, sent, c.time);
+          continue;
+        }
+      }
+      logCodecEvent(this, mark?.label ?? c.label, ev, c.time);
+    }
     if (this.wire && c.bytes.length > 0) this.log({ kind: 'wire', conn: this.id, time: c.time, label: c.label, direction: c.direction, offset, bytes: c.bytes });
-    if (c.forwarded) this.log({ kind: 'forwarded', conn: this.id, time: c.time, label: c.label, bytes: c.bytes.length, elapsed: (c.time - this.started) / 1000 });
+    if (c.forwarded > 0) this.log({ kind: 'forwarded', conn: this.id, time: c.time, label: c.label, bytes: c.forwarded, elapsed: (c.time - this.started) / 1000 });
   }
 }

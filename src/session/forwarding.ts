@@ -1,5 +1,4 @@
 import { backendKeyData } from '../protocol/backend/backend-key-data.js';
-import { decodeFrame } from '../protocol/decode.js';
 import { decoderFor, tryFields } from '../protocol/registry.js';
 import { encodeErrorResponse } from '../protocol/encode.js';
 import { errorFields } from '../protocol/inspect.js';
@@ -9,6 +8,8 @@ import { timerMs } from './io.js';
 import type { Label } from './events.js';
 import { describeDecision, type MessageDecision, type MessageHook } from './message-hook.js';
 import { chunkWanted } from './header-scanner.js';
+import { replacementOf } from './codec-log.js';
+import type { ChunkMark } from './decode-elsewhere.js';
 
 /** Toward the server (frontend) or the client (backend): the send action, the labels. */
 const WAY = {
@@ -115,9 +116,12 @@ export class Forwarding {
       // A decision ended the connection: nothing more goes this way (the close may still be
       // waiting for what pgscope says to the client); what arrives is logged as taken.
       const w = WAY[direction];
-      const offset = this.core.conv.framer(direction).offset;
-      for (const ev of this.core.conv.push(direction, bytes)) this.observe(direction, w.consumed, ev);
-      this.core.wire(w.consumed, direction, offset, bytes);
+      const core = this.core;
+      const offset = core.conv.framer(direction).offset;
+      const time = core.now();
+      if (core.handedOver) core.decodeElsewhere(w.consumed, direction, bytes, time, 0);
+      for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.consumed, ev, time);
+      core.wire(w.consumed, direction, offset, bytes, time);
       return;
     }
     if (this.hook && !way.transparent) {
@@ -143,7 +147,7 @@ export class Forwarding {
     const time = core.now();
     if (core.handOver()) {
       // Decoded on the decode thread; here only what the session needs is framed.
-      core.decodeElsewhere(w.label, direction, bytes, time, true);
+      core.decodeElsewhere(w.label, direction, bytes, time, bytes.length);
       for (const ev of core.conv.push(direction, bytes)) this.observe(direction, w.label, ev, time);
       return;
     }
@@ -191,6 +195,11 @@ export class Forwarding {
     const w = WAY[direction];
     const framer = core.conv.framer(direction);
     const chunkStart = framer.offset;
+    // Handed over: the decode thread logs these bytes' events, fed up to each point where
+    // the session logs something of its own, with the messages the hook took marked.
+    // The bytes' arrival: every event made of them has this time.
+    const time = core.now();
+    this.feed = core.handOver() ? { direction, chunk: bytes, start: chunkStart, fed: chunkStart, time, label: w.label, marks: [] } : null;
     // The raw bytes at hand: a held incomplete message, then this chunk.
     const raw = way.carryBytes > 0 ? Buffer.concat([...way.carry, bytes]) : bytes;
     const rawStart = chunkStart - way.carryBytes;
@@ -269,8 +278,8 @@ export class Forwarding {
         continue;
       }
       // Logged now, in order: the message as pgscope's to take or pass, then what it sends.
-      this.flushLogged(direction, logged);
-      this.apply(direction, ev, own, d);
+      this.flushLogged(direction, logged, time);
+      this.apply(direction, ev, own, d, time);
       if (d.close) {
         // The connection ends here: what came after this message is not forwarded, nor decided on.
         closing = true;
@@ -279,7 +288,11 @@ export class Forwarding {
       }
     }
     flushRun();
-    this.flushLogged(direction, logged);
+    this.flushLogged(direction, logged, time);
+    if (this.feed) {
+      this.feedUpTo(chunkStart + bytes.length, bytes.length);
+      this.feed = null;
+    }
     // What is left: the start of a message still arriving, held until it is whole.
     if (done < rawEnd && way.streamingUntil < 0 && !way.transparent && core.phase !== 'closed') {
       const rest = Buffer.from(raw.subarray(done - rawStart));
@@ -288,17 +301,30 @@ export class Forwarding {
     } else if (done < rawEnd) {
       this.emit(direction, { kind: 'send', to: w.send, bytes: raw.subarray(done - rawStart), forwarded: true });
     }
-    core.wire(w.label, direction, chunkStart, bytes);
-    core.forwarded(w.label, bytes.length);
+    core.wire(w.label, direction, chunkStart, bytes, time);
+    core.forwarded(w.label, bytes.length, time);
   }
 
-  private flushLogged(direction: Direction, logged: { label: Label; ev: CodecEvent }[]): void {
-    for (const { label, ev } of logged) this.observe(direction, label, ev);
+  private flushLogged(direction: Direction, logged: { label: Label; ev: CodecEvent }[], time: number): void {
+    for (const { label, ev } of logged) this.observe(direction, label, ev, time);
+    if (this.feed && logged.length > 0) this.feedUpTo(eventEnd(logged[logged.length - 1]!.ev, this.feed), 0);
     logged.length = 0;
   }
 
+  /** The chunk being decided on, when handed over (see decide). */
+  private feed: { direction: Direction; chunk: Buffer; start: number; fed: number; time: number; label: Label; marks: ChunkMark[] } | null = null;
+
+  /** The decode thread gets the chunk's bytes up to `end` (an absolute offset), with the marks so far. */
+  private feedUpTo(end: number, forwarded: number): void {
+    const f = this.feed!;
+    const to = Math.min(end, f.start + f.chunk.length);
+    if (to <= f.fed && forwarded === 0) return;
+    this.core.decodeElsewhere(f.label, f.direction, f.chunk.subarray(f.fed - f.start, Math.max(to, f.fed) - f.start), f.time, forwarded, f.marks.splice(0));
+    f.fed = Math.max(to, f.fed);
+  }
+
   /** Carry out a hook's decision about one whole message. */
-  private apply(direction: Direction, ev: Extract<CodecEvent, { kind: 'message' }>, own: Buffer, d: MessageDecision): void {
+  private apply(direction: Direction, ev: Extract<CodecEvent, { kind: 'message' }>, own: Buffer, d: MessageDecision, time: number): void {
     const core = this.core;
     const w = WAY[direction];
     // The message itself goes on unless the decision sends other messages in its place
@@ -306,8 +332,10 @@ export class Forwarding {
     const sends = d.forward ?? [own];
     const kept = sends.includes(own);
     const instead = direction === 'backend' && !kept && sends.length === 1 ? this.oneMessage(sends[0]!, ev.message) : null;
-    if (instead) this.observeReplaced(ev, instead);
-    else this.observe(direction, kept ? w.label : w.consumed, ev);
+    if (instead) this.observeReplaced(ev, instead, sends[0]!, time);
+    else this.observe(direction, kept ? w.label : w.consumed, ev, time);
+    // Handed over: its events go before what the session says of it.
+    if (this.feed) this.feedUpTo(ev.message.frame.offset + ev.message.frame.size, 0);
     if (d.note) core.status('info', `${d.note}: ${describeDecision(ev.message, d)}`);
     if (d.delayMs !== undefined) this.emit(direction, { kind: 'delay', ms: d.delayMs });
     const piece = d.pieces !== undefined && d.pieces >= 1 ? Math.floor(d.pieces) : 0;
@@ -343,16 +371,15 @@ export class Forwarding {
 
   /** `bytes` as one whole server message of the same type as `m` (a replacement of it), else null. */
   private oneMessage(bytes: Buffer, m: DecodedMessage): DecodedMessage | null {
-    if (bytes.length < 5 || m.frame.type === null || bytes.toString('latin1', 0, 1) !== m.frame.type || bytes.readInt32BE(1) + 1 !== bytes.length) return null;
-    const frame = { ...m.frame, length: bytes.length - 1, size: bytes.length, bytes, complete: true };
-    const sent = decodeFrame(frame, this.core.conv.ctx);
-    return sent.error ? null : sent;
+    return replacementOf(bytes, m, this.core.conv.ctx);
   }
 
   /** A server message replaced by one of pgscope's: both logged, the analysis told, the session's watch kept. */
-  private observeReplaced(ev: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage): void {
+  private observeReplaced(ev: Extract<CodecEvent, { kind: 'message' }>, sent: DecodedMessage, bytes: Buffer, time: number): void {
     const core = this.core;
-    core.replacedFromServer(ev, sent);
+    // Handed over: the decode thread logs both, told by a mark.
+    if (this.feed) this.feed.marks.push({ offset: ev.message.frame.offset, label: 'server -> script', replacedBy: bytes });
+    else core.replacedFromServer(ev, sent, time);
     core.lastServerMessage = sent;
   }
 
@@ -406,6 +433,8 @@ export class Forwarding {
   private observe(direction: Direction, label: Label, ev: CodecEvent, time?: number): void {
     const core = this.core;
     core.codec(label, ev, time);
+    // Handed over, deciding: a message not labelled as the chunk is (taken by pgscope) is marked for the decode thread.
+    if (this.feed && ev.kind === 'message' && label !== this.feed.label) this.feed.marks.push({ offset: ev.message.frame.offset, label });
     if (ev.kind !== 'message') return;
     const m = ev.message;
     if (!core.security.done) {
@@ -423,6 +452,13 @@ export class Forwarding {
       core.clientSentTerminate = true;
     }
   }
+}
+
+/** Where the bytes of a codec event end (an absolute offset; the chunk's end when it does not say). */
+function eventEnd(ev: CodecEvent, feed: { start: number; chunk: Buffer }): number {
+  if (ev.kind === 'message') return ev.message.frame.offset + ev.message.frame.size;
+  if (ev.kind === 'unparsed') return ev.offset + ev.length;
+  return feed.start + feed.chunk.length;
 }
 
 /** An ErrorResponse whose severity ends the session (FATAL, PANIC). */

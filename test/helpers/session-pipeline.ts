@@ -25,6 +25,7 @@ import { openOutputs } from '../../src/output/outputs.js';
 import { packBatch, unpackBatch } from '../../src/app/decode-transfer.js';
 import { CancelRegistry } from '../../src/session/cancel-registry.js';
 import { DecodeStage, type DecodeEntry, type DecodeItem } from '../../src/session/decode-elsewhere.js';
+import type { MessageHook } from '../../src/session/message-hook.js';
 import { Session, type SessionAction, type SessionInput, type SessionSettings } from '../../src/session/session.js';
 import type { Fixture } from './fixtures.js';
 import { cstr, int16, int32, msg, startupMessage, uint32 } from './wire.js';
@@ -46,7 +47,7 @@ const TLS = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', sni: null, 
  * decode thread, and what they emit crosses as it would (packBatch, a structured clone,
  * unpackBatch) into a DecodeStage that feeds the outputs: the outputs must not differ.
  */
-export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; freezeDecoded?: boolean; decodeElsewhere?: boolean }): Promise<PipelineOutputs> {
+export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; freezeDecoded?: boolean; decodeElsewhere?: boolean; hook?: MessageHook }): Promise<PipelineOutputs> {
   const dir = mkdtempSync(join(tmpdir(), 'pgscope-pipeline-'));
   try {
     let text = '';
@@ -67,9 +68,9 @@ export async function runPipeline(fixtures: Fixture[], opts: { redact: boolean; 
       serverTls: { attempt: false, requireEncryption: false, mode: 'disable' },
       wire: o.wire,
       statements: { ...analysis, ...(opts.freezeDecoded ? { freezeDecoded: true } : {}) },
-      essentialOnly: !o.showsMessages,
+      essentialOnly: !o.showsMessages && !opts.hook,
       logCerts: false,
-      hook: null,
+      hook: opts.hook ?? null,
       ...(opts.decodeElsewhere ? { decodeElsewhere: true } : {}),
     };
     const cancels = new CancelRegistry();

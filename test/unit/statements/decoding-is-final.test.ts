@@ -21,6 +21,7 @@ import { Conversation } from '../../../src/protocol/conversation.js';
 import type { DecodedMessage } from '../../../src/protocol/types.js';
 import { loadFixtures } from '../../helpers/fixtures.js';
 import { digests, runPipeline, syntheticConversations, type PipelineOutputs } from '../../helpers/session-pipeline.js';
+import type { MessageHook } from '../../../src/session/message-hook.js';
 import * as s from './script.js';
 
 const REFERENCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'golden', 'session-pipeline.json');
@@ -34,6 +35,29 @@ function keep(out: PipelineOutputs, label: string): string {
   writeFileSync(join(dir, 'query.log'), out.queryLog);
   writeFileSync(join(dir, 'out.pcapng'), out.pcapng);
   return dir;
+}
+
+/**
+ * A hook that acts: every server CommandComplete "SELECT 1" is replaced by one that says
+ * SELECT 42, and every second client Sync is taken (not forwarded), each with a note.
+ */
+function takingHook(): MessageHook {
+  let syncs = 0;
+  const tag = (t: string): Buffer => {
+    const body = Buffer.from(`${t}\0`);
+    const b = Buffer.alloc(5 + body.length);
+    b.write('C', 0, 'latin1');
+    b.writeInt32BE(4 + body.length, 1);
+    body.copy(b, 5);
+    return b;
+  };
+  return {
+    wants: (direction, type) => (direction === 'backend' && type === 'C') || (direction === 'frontend' && type === 'S'),
+    decide: (view) => {
+      if (view.direction === 'backend') return view.bytes?.includes('SELECT 1\0') ? { forward: [tag('SELECT 42')], note: 'test hook: a count changed' } : null;
+      return ++syncs % 2 === 0 ? { forward: [], note: 'test hook: a Sync taken' } : null;
+    },
+  };
 }
 
 describe('decoding is final', () => {
@@ -105,6 +129,21 @@ describe('decoding is final', () => {
       assert.equal(there.jsonl, here.jsonl);
       assert.equal(there.queryLog, here.queryLog);
       assert.ok(there.pcapng.equals(here.pcapng), 'the same pcapng');
+    });
+
+    it(`with a hook that takes and replaces messages, the decode thread's stage writes what the forwarding thread would (${label})`, async () => {
+      // Decisions are made on the forwarding thread, on its own decoding; what a decision
+      // took or replaced reaches the stage as marks, and the session's notes come between
+      // the messages where they belong.
+      const here = await runPipeline(conversations, { redact, hook: takingHook() });
+      const there = await runPipeline(conversations, { redact, hook: takingHook(), decodeElsewhere: true });
+      assert.deepEqual(there.warnings, []);
+      assert.match(here.text, /server -> script: "C" = CommandComplete/, 'a server message was taken');
+      assert.match(here.text, /script -> client: "C" = CommandComplete .*SELECT 42/, 'and replaced');
+      assert.match(here.text, /client -> script: "H" = Flush|client -> script: "S" = Sync/, 'a client message was taken');
+      assert.equal(there.text, here.text);
+      assert.equal(there.jsonl, here.jsonl);
+      assert.equal(there.queryLog, here.queryLog);
     });
   }
 });
