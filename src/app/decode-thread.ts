@@ -1,8 +1,9 @@
 /**
  * The forwarding thread's side of the decode thread (decode-worker.ts): the outputs as
  * launch.ts sees them (log, flush, summary, close), and where sessions hand their
- * conversations over (decode). Entries are gathered for BATCH_MS (or BATCH_BYTES) and
- * posted as one message (decode-transfer.ts), after the I/O that produced them.
+ * conversations over (decode). Entries are gathered for one turn of the event loop (or up
+ * to BATCH_BYTES) and posted as one message (decode-transfer.ts), after the I/O that
+ * turn carried out.
  *
  * The hand-off is bounded: when the bytes posted and not yet decoded pass HIGH_WATER, the
  * decode thread is behind, and no client or server is read from (`onBehind(true)`) until
@@ -40,21 +41,15 @@ export type FromDecodeThread =
   | { kind: 'closed'; whole: boolean };
 
 /** Bytes handed to the decode thread and not yet decoded, above which traffic waits. */
-const HIGH_WATER = 16 * 1024 * 1024;
+const HIGH_WATER = 8 * 1024 * 1024;
 /**
  * With --lossless, the traffic waits as soon as the decode thread is a little behind: an
  * output's reader that stops reading must stop the traffic within a few messages, as it
- * does when decoding inline, not after 16 MiB were forwarded unseen.
+ * does when decoding inline, not after 8 MiB were forwarded unseen.
  */
 const LOSSLESS_HIGH_WATER = 64 * 1024;
 /** A batch goes at once when its bytes pass this (a bulk transfer). */
 const BATCH_BYTES = 1024 * 1024;
-/**
- * Otherwise a batch gathers for this long: a message between threads costs about as much
- * as a TLS write, and a round trip at one client makes two chunks (the request and its
- * answer). Times are the chunks' arrival times: what waits here is only the log's ink.
- */
-const BATCH_MS = 2;
 
 export interface DecodeThreadOptions {
   /** --lossless (see LOSSLESS_HIGH_WATER). */
@@ -164,8 +159,10 @@ export class DecodeThread {
     this.pending.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
-      // After the I/O of this turn and the next few: the bytes are on their way first.
-      setTimeout(() => this.post(), BATCH_MS);
+      // After this turn's I/O: the bytes are on their way first. (Gathering for longer, a
+      // timer of 2 ms, cost less CPU at one client but more at p99: the post, and the
+      // decode thread's burst after it, then land at random on a round trip.)
+      setImmediate(() => this.post());
     }
   }
 
