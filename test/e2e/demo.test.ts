@@ -8,9 +8,10 @@
  * no stack trace.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanEnv, psqlBin } from '../helpers/pg-server.js';
 import { portAnswers } from '../helpers/ports.js';
@@ -120,8 +121,8 @@ function within(ms: number): Promise<'hung'> {
   return new Promise((r) => setTimeout(() => r('hung'), ms).unref());
 }
 
-async function startDemo(args: string[] = []): Promise<Pgscope> {
-  const p = await startPgscope(['--demo', '-p', '0', '--bw', ...args], { waitListening: false });
+async function startDemo(args: string[] = [], env?: NodeJS.ProcessEnv): Promise<Pgscope> {
+  const p = await startPgscope(['--demo', '-p', '0', '--bw', ...args], { waitListening: false, ...(env ? { env } : {}) });
   await p.waitFor(/Ready after/, READY_MS);
   return p;
 }
@@ -226,8 +227,14 @@ describe('pgscope --demo', () => {
     }
   });
 
-  it('SIGKILL of pgscope and its watchdog: the next --demo stops the server and removes the folder', T, async (t) => {
-    const p = await startDemo();
+  it('SIGKILL of pgscope and its watchdog: the next --demo stops the server and removes the folder', T, async () => {
+    // A temporary folder of this test's own: a --demo that another test file starts
+    // meanwhile sweeps leftovers in the shared one, and would remove these before they are
+    // looked at. (0711: the postgres user must pass through it to its demo folder.)
+    const own = mkdtempSync(join(tmpdir(), 'pgscope-orphan-test-'));
+    chmodSync(own, 0o711);
+    const env = { ...process.env, NO_COLOR: '', TMPDIR: own };
+    const p = await startDemo([], env);
     let b: Banner | undefined;
     let procs: Map<number, string> | undefined;
     try {
@@ -243,24 +250,26 @@ describe('pgscope --demo', () => {
       assert.ok(stillRunning(procs).includes(postmaster) && existsSync(b.baseDir), 'left behind: the server and its folder');
     } catch (e) {
       removeLeftovers(b, procs);
+      rmSync(own, { recursive: true, force: true });
       throw e;
     } finally {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     }
 
-    const next = await startDemo();
+    const next = await startDemo([], env);
     try {
       const banner = b;
       const server = procs;
-      // (Another demo starting meanwhile may have swept it first: what counts is that it is gone.)
+      // In this test's own temporary folder, no other --demo can have swept it first.
       await until(`the server stopped and ${banner.baseDir} removed by the next --demo`, async () => stillRunning(server).length === 0 && !existsSync(banner.baseDir) && !(await portAnswers(banner.serverPort)), 5_000);
       const said = new RegExp(`removed ${banner.baseDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and stopped its server, left behind by a pgscope --demo that did not stop cleanly`).test(next.output());
-      t.diagnostic(said ? 'the next --demo said so' : 'another --demo swept it first');
+      assert.ok(said, `the next --demo says what it removed: ${next.output()}`);
       next.child.kill('SIGINT');
       assert.equal(await Promise.race([next.exited, within(30_000)]), 0, next.output() + next.stderr());
     } finally {
       if (next.child.exitCode === null) await next.stop();
       removeLeftovers(b, procs);
+      rmSync(own, { recursive: true, force: true });
     }
   });
 
