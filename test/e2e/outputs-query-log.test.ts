@@ -165,6 +165,10 @@ describe('--query-log', () => {
         [{ q: 'a' }, { q: 'b' }, { q: 'c', n: null }],
       );
       await assert.rejects(client.query('SELECT $1::int / 0', [1]), /division by zero/);
+      // pg rejects at the ErrorResponse, before the ReadyForQuery that ends the statement's
+      // cycle: hanging up now could close the connection before that reached pgscope (the
+      // line would then have no ready time). Its line comes out at the ReadyForQuery.
+      await qlog.waitFor((es) => es.length >= 7, 'the error line, at its ReadyForQuery');
     } finally {
       await client.end();
     }
