@@ -331,7 +331,7 @@ export class Forwarding {
     // (a list that holds the message's own bytes keeps it: messages injected around it).
     const sends = d.forward ?? [own];
     const kept = sends.includes(own);
-    const instead = direction === 'backend' && !kept && sends.length === 1 ? this.oneMessage(sends[0]!, ev.message) : null;
+    const instead = direction === 'backend' && !kept && sends.length === 1 ? replacementOf(sends[0]!, ev.message, core.conv.ctx) : null;
     if (instead) this.observeReplaced(ev, instead, sends[0]!, time);
     else this.observe(direction, kept ? w.label : w.consumed, ev, time);
     // Handed over: its events go before what the session says of it.
@@ -367,11 +367,6 @@ export class Forwarding {
     if (this.toClientAtBoundary.length > 0) this.toClientAtBoundary.push(close);
     else if (this.ways.backend.busy) this.emit('backend', close);
     else this.emit(direction, close);
-  }
-
-  /** `bytes` as one whole server message of the same type as `m` (a replacement of it), else null. */
-  private oneMessage(bytes: Buffer, m: DecodedMessage): DecodedMessage | null {
-    return replacementOf(bytes, m, this.core.conv.ctx);
   }
 
   /** A server message replaced by one of pgscope's: both logged, the analysis told, the session's watch kept. */
