@@ -13,7 +13,9 @@
 //      the end-to-end tests so that their timing is not disturbed by it.
 // The soak's report is held back and printed when it ends (or when the run is
 // interrupted), so that the two reports do not interleave. The exit code is non-zero if
-// any lane failed; 128 + the signal's number if the run was interrupted.
+// any lane failed; 128 + the signal's number if the run was interrupted. Every failed test
+// (its `not ok` line and the YAML block after it: location, error, stack) is repeated at the
+// very end, so that the tail of a long CI log says what failed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
@@ -73,15 +75,82 @@ function finish(code) {
   } catch {
     /* best effort */
   }
+  printFailures();
   process.exit(interrupted ? 128 + constants.signals[interrupted] : code);
 }
 
-/** One `node --test` over `files`; resolves to its exit code. Output inherited, or to the file `logFd`. */
+// ---------------------------------------------------------------- failures, repeated at the end
+
+/** Each failed test's `not ok` line and its YAML block, in the order they were reported. */
+const failures = [];
+const MAX_FAILURES = 30;
+const MAX_BLOCK_LINES = 60;
+
+/** Follows TAP text line by line and keeps the blocks of failed tests (not of suites that only failed through them). */
+function failureCollector() {
+  let pending = '';
+  let block = null; // { lines, indent } while inside a failed test's block
+  const names = []; // names[depth]: the subtest being run at that depth (4 spaces per level)
+  const line = (l) => {
+    if (block) {
+      if (block.lines.length < MAX_BLOCK_LINES) block.lines.push(l);
+      // The YAML block ends with `...` at the test's indentation plus two.
+      if (l.trimEnd() === `${' '.repeat(block.indent + 2)}...`) {
+        const text = block.lines.join('\n');
+        if (!/failureType: 'subtestsFailed'/.test(text) && failures.length < MAX_FAILURES) failures.push(text);
+        block = null;
+      }
+      return;
+    }
+    const sub = /^(\s*)# Subtest: (.*)$/.exec(l);
+    if (sub) {
+      const depth = sub[1].length / 4;
+      names.length = depth;
+      names[depth] = sub[2];
+      return;
+    }
+    const m = /^(\s*)not ok \d+/.exec(l);
+    if (m) {
+      const path = names.slice(0, m[1].length / 4 + 1).join(' > ');
+      block = { lines: [`# ${path}`, l], indent: m[1].length };
+    }
+  };
+  return {
+    write(chunk) {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop();
+      for (const l of lines) line(l);
+    },
+    end() {
+      if (pending) line(pending);
+      pending = '';
+    },
+  };
+}
+
+function printFailures() {
+  if (failures.length === 0) return;
+  console.log(`# failed tests (${failures.length}${failures.length === MAX_FAILURES ? ' or more' : ''}), repeated from above:`);
+  for (const f of failures) console.log(f);
+}
+
+/** One `node --test` over `files`; resolves to its exit code. Output to stdout, or to the file `logFd`. */
 function nodeTest(files, { jobs = concurrency, logFd } = {}) {
   const args = ['--import', 'tsx', '--test', `--test-concurrency=${jobs}`, ...extra, ...files];
   return new Promise((resolve) => {
     // detached: a process group of its own, stopped as a whole when the run is interrupted.
-    const child = spawn(process.execPath, args, { detached: true, stdio: logFd === undefined ? 'inherit' : ['ignore', logFd, logFd] });
+    const stdio = logFd === undefined ? ['inherit', 'pipe', 'inherit'] : ['ignore', logFd, logFd];
+    const child = spawn(process.execPath, args, { detached: true, stdio });
+    if (child.stdout) {
+      const collect = failureCollector();
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (s) => {
+        process.stdout.write(s);
+        collect.write(s);
+      });
+      child.stdout.on('end', () => collect.end());
+    }
     children.add(child);
     child.on('error', (e) => {
       console.log(`# could not run node --test: ${e.message}`);
@@ -124,7 +193,11 @@ const printSoak = () => {
   soakPrinted = true;
   console.log(`# lane 1 report (${soak.join(' ')}):`);
   try {
-    process.stdout.write(readFileSync(soakLog, 'utf8'));
+    const text = readFileSync(soakLog, 'utf8');
+    process.stdout.write(text);
+    const collect = failureCollector();
+    collect.write(text);
+    collect.end();
   } catch (e) {
     console.log(`# (no report: ${e.message})`);
   }
