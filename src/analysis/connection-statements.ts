@@ -37,6 +37,12 @@ export function decodingOptions(opts: StatementAnalysisOptions): Pick<Conversati
   return out;
 }
 
+/** What two users of the analysis ask of it, together (the outputs and the inspector, say); null: nobody asks. */
+export function mergeAnalysis(a: StatementAnalysisOptions | null, b: StatementAnalysisOptions | null): StatementAnalysisOptions | null {
+  if (!a || !b) return a ?? b;
+  return { redact: a.redact || b.redact, typed: (a.typed ?? true) || (b.typed ?? true), records: (a.records ?? true) || (b.records ?? true) };
+}
+
 /** What the analysis says about one event of the conversation: status lines first, then records. */
 export interface StatementFindings {
   notes: { level: 'info' | 'warn'; text: string }[];

@@ -12,11 +12,14 @@
  * dropped with a marker (or waited for, with --lossless) by their own rule, on that thread.
  */
 import { Worker } from 'node:worker_threads';
+import { FaultRuleError } from '../faults/rule.js';
 import { OutputSetupError } from '../output/output-setup-error.js';
 import type { Outputs, OutputsConfig } from '../output/outputs.js';
 import type { DecodeEntry, DecodeItem } from '../session/decode-elsewhere.js';
 import type { ProxyEvent } from '../session/events.js';
+import type { FaultOp } from '../web/fault-control.js';
 import { batchBytes, packBatch, type Batch } from './decode-transfer.js';
+import { pickLiveInspectorConfig, type LiveInspectorConfig } from './live-inspector.js';
 
 /**
  * The hand-off's bookkeeping, shared by both threads (Int32Array over a SharedArrayBuffer,
@@ -29,7 +32,19 @@ export const SHARED = { posted: 0, decoded: 1, waiting: 2, low: 3 } as const;
 /** What launch.ts needs to know of the outputs to set the sessions up. */
 export type OutputsPlan = Pick<Outputs, 'wire' | 'statements' | 'showsMessages' | 'textLogTarget' | 'filterDescription'>;
 
-export type ToDecodeThread = { kind: 'batch'; batch: Batch } | { kind: 'flush' } | { kind: 'summary' } | { kind: 'close'; deadline: number };
+export type ToDecodeThread =
+  | { kind: 'batch'; batch: Batch }
+  | { kind: 'flush' }
+  | { kind: 'summary' }
+  | { kind: 'close'; deadline: number }
+  /** --ui: serve the inspector now (the proxy listens). */
+  | { kind: 'ui-start'; title: string }
+  | { kind: 'ui-close' }
+  /** The answer to a 'fault' request. */
+  | { kind: 'fault-result'; id: number; value?: unknown; error?: FaultError };
+
+/** An error of a fault operation, as it crosses: a FaultRuleError's parts, or a message. */
+export type FaultError = { rule: string; pos: number; problem: string } | { message: string };
 
 export type FromDecodeThread =
   | { kind: 'ready'; plan: OutputsPlan }
@@ -38,7 +53,26 @@ export type FromDecodeThread =
   | { kind: 'drained' }
   | { kind: 'congested'; congested: boolean }
   | { kind: 'text-log-gone' }
-  | { kind: 'closed'; whole: boolean };
+  | { kind: 'closed'; whole: boolean }
+  | { kind: 'ui-started'; url: string }
+  | { kind: 'ui-failed'; code?: string; message: string }
+  | { kind: 'ui-closed' }
+  /** The inspector's API lists or switches the fault rules, which live on the forwarding thread. */
+  | { kind: 'fault'; id: number; op: FaultOp };
+
+/** The inspector on the decode thread (--ui): its flags, and the proxy's fault rules it lists and switches. */
+export interface DecodeThreadInspector {
+  config: LiveInspectorConfig;
+  /** Carries out one operation on the rules (throws as FaultSet does); null: no rules. */
+  faults: ((op: FaultOp) => unknown) | null;
+}
+
+/** What the worker is started with. */
+export interface DecodeWorkerData {
+  outputs: OutputsConfig;
+  shared: Int32Array;
+  inspector: { config: LiveInspectorConfig; faults: boolean } | null;
+}
 
 /** Bytes handed to the decode thread and not yet decoded, above which traffic waits. */
 const HIGH_WATER = 8 * 1024 * 1024;
@@ -62,6 +96,8 @@ export interface DecodeThreadOptions {
   onTextLogGone: () => void;
   /** Warnings about the thread itself (standard error). */
   warn: (text: string) => void;
+  /** --ui: the inspector runs on the decode thread too (see startInspector). */
+  inspector?: DecodeThreadInspector | null;
 }
 
 export class DecodeThread {
@@ -72,6 +108,8 @@ export class DecodeThread {
   private dead = false;
   private readonly highWater: number;
   private closed: ((whole: boolean) => void) | null = null;
+  private uiStarted: { resolve: (url: string) => void; reject: (e: Error) => void } | null = null;
+  private uiClosed: (() => void) | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -93,7 +131,9 @@ export class DecodeThread {
     const here = import.meta.url;
     // Run from src/ by tsx (tests), the worker is TypeScript too: the loader is inherited.
     const shared = new Int32Array(new SharedArrayBuffer(4 * 4));
-    const worker = new Worker(new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here), { workerData: { outputs: pickOutputsConfig(outputs), shared } });
+    const ui = opts.inspector ?? null;
+    const workerData: DecodeWorkerData = { outputs: pickOutputsConfig(outputs), shared, inspector: ui ? { config: pickLiveInspectorConfig(ui.config), faults: ui.faults !== null } : null };
+    const worker = new Worker(new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here), { workerData });
     const first = await new Promise<FromDecodeThread>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -135,6 +175,29 @@ export class DecodeThread {
     this.post();
     this.send({ kind: 'summary' });
     return summary;
+  }
+
+  /**
+   * --ui: serve the inspector (on the decode thread, which is fed every event); resolves to
+   * its address with the token. Rejects as the server's listen does (with its `code`).
+   */
+  startInspector(title: string): Promise<string> {
+    this.post();
+    return new Promise<string>((resolve, reject) => {
+      if (this.dead) return reject(new Error('the decode thread failed'));
+      this.uiStarted = { resolve, reject };
+      this.send({ kind: 'ui-start', title });
+    });
+  }
+
+  /** Stop serving the inspector (what it was sent so far is taken first). */
+  closeInspector(): Promise<void> {
+    this.post();
+    return new Promise<void>((resolve) => {
+      if (this.dead) return resolve();
+      this.uiClosed = resolve;
+      this.send({ kind: 'ui-close' });
+    });
   }
 
   /** Everything posted, the outputs closed (see Outputs.close), the thread ended. Resolves to false when something was given up. */
@@ -207,8 +270,35 @@ export class DecodeThread {
       case 'closed':
         this.closed?.(m.whole);
         return;
+      case 'ui-started':
+        this.uiStarted?.resolve(m.url);
+        this.uiStarted = null;
+        return;
+      case 'ui-failed':
+        this.uiStarted?.reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
+        this.uiStarted = null;
+        return;
+      case 'ui-closed':
+        this.uiClosed?.();
+        this.uiClosed = null;
+        return;
+      case 'fault':
+        this.send({ kind: 'fault-result', id: m.id, ...this.faultOp(m.op) });
+        return;
       default:
         return;
+    }
+  }
+
+  /** One operation on the proxy's fault rules, for the inspector on the decode thread. */
+  private faultOp(op: FaultOp): { value?: unknown; error?: FaultError } {
+    const faults = this.opts.inspector?.faults;
+    if (!faults) return { error: { message: 'this proxy has no fault rules' } };
+    try {
+      return { value: faults(op) };
+    } catch (e) {
+      if (e instanceof FaultRuleError) return { error: { rule: e.rule, pos: e.pos, problem: e.problem } };
+      return { error: { message: e instanceof Error ? e.message : String(e) } };
     }
   }
 
@@ -226,6 +316,10 @@ export class DecodeThread {
     this.opts.warn(`the decode thread failed (${why}): nothing more is logged; the traffic goes on`);
     this.setBehind(false);
     this.closed?.(false);
+    this.uiStarted?.reject(new Error(`the decode thread failed (${why})`));
+    this.uiStarted = null;
+    this.uiClosed?.();
+    this.uiClosed = null;
   }
 }
 

@@ -6,13 +6,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openOutputs, type Outputs, type OutputsConfig } from '../output/outputs.js';
+import { mergeAnalysis } from '../analysis/connection-statements.js';
+import { FaultRuleError } from '../faults/rule.js';
+import { openOutputs, type Outputs } from '../output/outputs.js';
 import { DecodeStage } from '../session/decode-elsewhere.js';
+import type { ProxyEvent } from '../session/events.js';
+import { faultControl, type FaultOp } from '../web/fault-control.js';
 import { batchBytes, unpackBatch } from './decode-transfer.js';
-import { SHARED, type FromDecodeThread, type ToDecodeThread } from './decode-thread.js';
+import { SHARED, type DecodeWorkerData, type FaultError, type FromDecodeThread, type ToDecodeThread } from './decode-thread.js';
+import { inspectorAnalysis, liveInspector, type LiveInspector } from './live-inspector.js';
 
 const port = parentPort!;
-const shared = (workerData as { shared: Int32Array }).shared;
+const data = workerData as DecodeWorkerData;
+const shared = data.shared;
 const post = (m: FromDecodeThread): void => port.postMessage(m);
 
 // The thread's name in /proc/PID/task/TID/comm, where the bench finds its CPU time.
@@ -24,7 +30,7 @@ try {
 
 function open(): Outputs | null {
   try {
-    return openOutputs((workerData as { outputs: OutputsConfig }).outputs, {
+    return openOutputs(data.outputs, {
       onCongestion: (congested) => post({ kind: 'congested', congested }),
       onTextLogGone: () => post({ kind: 'text-log-gone' }),
     });
@@ -35,10 +41,40 @@ function open(): Outputs | null {
   }
 }
 
+/** The fault rules' operations asked of the forwarding thread, by request id. */
+const faultRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextFaultRequest = 1;
+function askFaults(op: FaultOp): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const id = nextFaultRequest++;
+    faultRequests.set(id, { resolve, reject });
+    post({ kind: 'fault', id, op });
+  });
+}
+function faultAnswered(id: number, value: unknown, error: FaultError | undefined): void {
+  const r = faultRequests.get(id);
+  if (!r) return;
+  faultRequests.delete(id);
+  if (!error) r.resolve(value);
+  else r.reject('rule' in error ? new FaultRuleError(error.rule, error.pos, error.problem) : new Error(error.message));
+}
+
 const outputs = open();
 if (outputs) {
   post({ kind: 'ready', plan: { wire: outputs.wire, statements: outputs.statements, showsMessages: outputs.showsMessages, textLogTarget: outputs.textLogTarget, filterDescription: outputs.filterDescription } });
-  const stage = new DecodeStage({ statements: outputs.statements, wire: outputs.wire }, outputs.log);
+  // --ui: the inspector is fed every event here, after the outputs (as launch.ts taps them inline).
+  const ui: LiveInspector | null = data.inspector ? liveInspector(data.inspector.config, data.inspector.faults ? faultControl(askFaults) : null) : null;
+  const log = ui
+    ? (ev: ProxyEvent): void => {
+        outputs.log(ev);
+        ui.sink.write(ev);
+      }
+    : outputs.log;
+  const statements = mergeAnalysis(outputs.statements, data.inspector ? inspectorAnalysis(data.inspector.config) : null);
+  const stage = new DecodeStage({ statements, wire: outputs.wire }, log);
+  const status = (text: string, level: 'info' | 'warn' = 'info'): void => log({ kind: 'status', conn: null, time: Date.now(), level, text });
+  let uiClosing: Promise<void> | null = null;
+  const closeUi = (): Promise<void> => (uiClosing ??= ui ? ui.close() : Promise.resolve());
   port.on('message', (m: ToDecodeThread) => {
     switch (m.kind) {
       case 'batch': {
@@ -61,7 +97,22 @@ if (outputs) {
         outputs.printSummary();
         return;
       case 'close':
-        void outputs.close(m.deadline).then((whole) => post({ kind: 'closed', whole }));
+        void closeUi()
+          .then(() => outputs.close(m.deadline))
+          .then((whole) => post({ kind: 'closed', whole }));
+        return;
+      case 'ui-start':
+        if (!ui) return post({ kind: 'ui-failed', message: 'the decode thread has no inspector' });
+        ui.start(m.title, status).then(
+          (server) => post({ kind: 'ui-started', url: server.url }),
+          (e: unknown) => post({ kind: 'ui-failed', message: e instanceof Error ? e.message : String(e), ...((e as NodeJS.ErrnoException).code ? { code: (e as NodeJS.ErrnoException).code! } : {}) }),
+        );
+        return;
+      case 'ui-close':
+        void closeUi().then(() => post({ kind: 'ui-closed' }));
+        return;
+      case 'fault-result':
+        faultAnswered(m.id, m.value, m.error);
         return;
     }
   });

@@ -1,7 +1,17 @@
+import type { FaultSet } from '../faults/fault-set.js';
 import { openOutputs, showsMessages, type OutputsConfig } from '../output/outputs.js';
 import type { DecodeItem } from '../session/decode-elsewhere.js';
 import type { ProxyEvent } from '../session/events.js';
+import { applyFaultOp, localFaultControl } from '../web/fault-control.js';
 import { DecodeThread, type OutputsPlan } from './decode-thread.js';
+import { liveInspector, type LiveInspectorConfig } from './live-inspector.js';
+
+/** --ui's inspector, wherever it runs: on the decode thread, or on this one next to inline decoding. */
+export interface InspectorControl {
+  /** Serve it; resolves to its address with the token, rejects as the server's listen does. */
+  start(title: string, status: (text: string, level?: 'info' | 'warn') => void): Promise<string>;
+  close(): Promise<void>;
+}
 
 /** The outputs as launch.ts drives them, on this thread or on the decode thread. */
 export interface LaunchOutputs extends OutputsPlan {
@@ -13,12 +23,14 @@ export interface LaunchOutputs extends OutputsPlan {
   close(deadline: number): Promise<boolean>;
   /** Where sessions hand their decoding over (the decode thread), or null: they decode on the forwarding thread. */
   readonly decodeElsewhere: ((item: DecodeItem) => void) | null;
+  /** --ui: the inspector, fed every event `log` is given; null without --ui. */
+  readonly inspector: InspectorControl | null;
 }
 
 export interface LaunchOutputsOptions {
   /**
    * Decode on the forwarding thread: --inline-decoding, or something there needs every
-   * decoded event (the inspector, startProxy()'s listeners), or the text log goes to a
+   * decoded event (startProxy()'s listeners), or the text log goes to a
    * function of the caller's. (A hook or fault rules decide on the forwarding thread, on its
    * own decoding; the outputs' decoding still moves.)
    */
@@ -28,14 +40,20 @@ export interface LaunchOutputsOptions {
   onTextLogGone: () => void;
   /** Stop reading traffic (true) or go on (false): an output's reader is behind under --lossless, or the decode thread is. */
   onBehind: (behind: boolean) => void;
+  /**
+   * --ui: the inspector's flags and the proxy's fault rules (which it lists and switches).
+   * It runs where the decoding runs: on the decode thread, or here when `inline`.
+   */
+  inspector?: { config: LiveInspectorConfig; faults: FaultSet | null } | null;
 }
 
 /**
- * The outputs: on a decode thread (decode-thread.ts) unless `inline` (or nothing shows
- * traffic: then the sessions decode only what they need themselves, and there is nothing to
- * move off the forwarding thread).
+ * The outputs and --ui's inspector: on a decode thread (decode-thread.ts) unless `inline`
+ * (or nothing shows traffic: then the sessions decode only what they need themselves, and
+ * there is nothing to move off the forwarding thread).
  */
 export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutputsOptions): Promise<LaunchOutputs> {
+  const ui = opts.inspector ?? null;
   let decodeBehind = false;
   let congested = false;
   const behind = (): void => opts.onBehind(decodeBehind || congested);
@@ -43,9 +61,22 @@ export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutpu
     congested = c;
     behind();
   };
-  if (opts.inline || opts.writeText || !showsMessages(config)) {
+  if (opts.inline || opts.writeText || (!showsMessages(config) && !ui)) {
     const o = openOutputs(config, { ...(opts.writeText ? { writeText: opts.writeText } : {}), onTextLogGone: opts.onTextLogGone, onCongestion });
-    return { ...plan(o), log: o.log, flush: o.flush, printSummary: () => o.printSummary(), close: (deadline) => o.close(deadline), decodeElsewhere: null };
+    const here = ui ? liveInspector(ui.config, ui.faults ? localFaultControl(ui.faults) : null) : null;
+    const log = here
+      ? (ev: ProxyEvent): void => {
+          o.log(ev);
+          here.sink.write(ev);
+        }
+      : o.log;
+    const inspector: InspectorControl | null = here
+      ? {
+          start: async (title, status) => (await here.start(title, status)).url,
+          close: () => here.close(),
+        }
+      : null;
+    return { ...plan(o), log, flush: o.flush, printSummary: () => o.printSummary(), close: (deadline) => o.close(deadline), decodeElsewhere: null, inspector };
   }
   const t = await DecodeThread.start(config, {
     lossless: config.lossless,
@@ -56,6 +87,7 @@ export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutpu
     onCongestion,
     onTextLogGone: opts.onTextLogGone,
     warn: (text) => process.stderr.write(`pgscope: ${text}\n`),
+    inspector: ui ? { config: ui.config, faults: ui.faults ? (op) => applyFaultOp(ui.faults!, op) : null } : null,
   });
   return {
     ...t.plan,
@@ -64,6 +96,7 @@ export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutpu
     printSummary: () => t.printSummary(config.summary),
     close: (deadline) => t.close(deadline),
     decodeElsewhere: (item) => t.decode(item),
+    inspector: ui ? { start: (title) => t.startInspector(title), close: () => t.closeInspector() } : null,
   };
 }
 

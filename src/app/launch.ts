@@ -14,8 +14,8 @@ import { serverTlsPolicy } from '../tls/server-leg.js';
 import { ClientTlsContexts } from '../net/client-tls.js';
 import { Listener } from '../net/listener.js';
 import { selfLoopChecker } from '../net/self-loop.js';
-import type { StatementAnalysisOptions } from '../analysis/connection-statements.js';
-import { liveInspector } from './live-inspector.js';
+import { mergeAnalysis, type StatementAnalysisOptions } from '../analysis/connection-statements.js';
+import { inspectorAnalysis } from './live-inspector.js';
 
 export interface RunningProxy {
   /** The address and port actually listened on (port 0 → the one the OS chose). */
@@ -62,22 +62,23 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
   // --ui: rules can be added at run time from the page, so there is always a rule set.
   const faults = opts.faults ?? (config.fault.length > 0 || config.ui ? new FaultSet(config.fault) : null);
   const outputs = await openLaunchOutputs(config, {
-    inline: config.inlineDecoding || config.ui || Boolean(opts.tap),
+    inline: config.inlineDecoding || Boolean(opts.tap),
     ...(opts.write ? { writeText: opts.write } : {}),
     onTextLogGone: () => setImmediate(() => void stop()),
     // --lossless: no client or server is read from while an output's reader is behind; nor
     // while the decode thread is behind (see decode-thread.ts).
     onBehind: (behind) => outputsBehind(behind),
+    // --ui: fed every event the outputs are, where they are (on the decode thread by default).
+    inspector: config.ui ? { config, faults } : null,
   });
-  const ui = config.ui ? liveInspector(config, faults) : null;
-  const taps = [ui ? (ev: ProxyEvent) => ui.sink.write(ev) : null, opts.tap ?? null].filter((t) => t !== null);
-  const log =
-    taps.length > 0
-      ? (ev: ProxyEvent): void => {
-          outputs.log(ev);
-          for (const t of taps) t(ev);
-        }
-      : outputs.log;
+  const ui = outputs.inspector;
+  const tap = opts.tap;
+  const log = tap
+    ? (ev: ProxyEvent): void => {
+        outputs.log(ev);
+        tap(ev);
+      }
+    : outputs.log;
   const status = (text: string, level: 'info' | 'warn' | 'error' = 'info'): void => log({ kind: 'status', conn: null, time: Date.now(), level, text });
   if (config.redactPasswords) status('--redact-passwords: passwords and MD5 hashes are redacted in every output');
   if (outputs.filterDescription) status(`--filter: the log and --jsonl show only ${outputs.filterDescription}`);
@@ -122,7 +123,7 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     clientCertificate: config.clientSslCert ? 'user-certificate' : config.clientCa ? 'local-ca' : 'self-signed',
     wire: outputs.wire,
     // The inspector shows statements with typed values whatever the outputs need.
-    statements: mergeAnalysis(mergeAnalysis(outputs.statements, opts.statements ?? null), ui ? { redact: config.redactPasswords, typed: true, records: true } : null),
+    statements: mergeAnalysis(mergeAnalysis(outputs.statements, opts.statements ?? null), ui ? inspectorAnalysis(config) : null),
     essentialOnly: !outputs.showsMessages && ui === null && !opts.tap,
     decodeElsewhere: outputs.decodeElsewhere !== null,
     logCerts: config.logCerts,
@@ -222,14 +223,13 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
   status(`listening on ${where}, forwarding to ${to}, server sslmode ${effectiveMode}`);
   let inspectorUrl: string | null = null;
   if (ui) {
-    const server = await ui.start(`${where} → ${to}`, status).catch(async (e: unknown) => {
+    inspectorUrl = await ui.start(`${where} → ${to}`, status).catch(async (e: unknown) => {
       await listener.close();
       for (const k of keylogs) k.close();
       const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is taken' : e instanceof Error ? e.message : String(e);
       throw new ConfigError(`--ui: cannot serve the inspector on ${fmtHostPort(config.uiHost, config.uiPort)}: ${why}`);
     });
-    inspectorUrl = server.url;
-    status(`inspector: open ${server.url}`);
+    status(`inspector: open ${inspectorUrl}`);
   }
   outputs.flush();
   return {
@@ -243,10 +243,4 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
       return abandoned;
     },
   };
-}
-
-/** What the outputs ask of the statement analysis, and what a tap asks, together. */
-function mergeAnalysis(a: StatementAnalysisOptions | null, b: StatementAnalysisOptions | null): StatementAnalysisOptions | null {
-  if (!a || !b) return a ?? b;
-  return { redact: a.redact || b.redact, typed: (a.typed ?? true) || (b.typed ?? true), records: (a.records ?? true) || (b.records ?? true) };
 }

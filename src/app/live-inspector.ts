@@ -1,5 +1,5 @@
+import type { StatementAnalysisOptions } from '../analysis/connection-statements.js';
 import type { Config } from './config.js';
-import type { FaultSet } from '../faults/fault-set.js';
 import { Inspector } from '../inspector/inspector.js';
 import { ByteLines } from '../output/byte-lines.js';
 import { messageSummary } from '../output/compact.js';
@@ -10,8 +10,21 @@ import { readyStatus } from '../protocol/backend/ready-for-query.js';
 import { startupParameters } from '../protocol/frontend/startup-message.js';
 import type { DecodedMessage } from '../protocol/types.js';
 import type { Label, ProxyEvent, Sink } from '../session/events.js';
+import type { FaultControl } from '../web/fault-control.js';
 import { beyondLoopbackWarning, isLoopback } from '../web/guard.js';
 import { startInspectorServer, type InspectorServer } from '../web/server.js';
+
+/** The flags the inspector reads (all a worker is sent of the Config). */
+export type LiveInspectorConfig = Pick<Config, 'redactPasswords' | 'maxValueBytes' | 'uiKeep' | 'uiHost' | 'uiPort'>;
+
+export function pickLiveInspectorConfig(c: LiveInspectorConfig): LiveInspectorConfig {
+  return { redactPasswords: c.redactPasswords, maxValueBytes: c.maxValueBytes, uiKeep: c.uiKeep, uiHost: c.uiHost, uiPort: c.uiPort };
+}
+
+/** The inspector shows statements with typed values whatever the outputs need. */
+export function inspectorAnalysis(c: LiveInspectorConfig): StatementAnalysisOptions {
+  return { redact: c.redactPasswords, typed: true, records: true };
+}
 
 /** What --ui adds to a running proxy: the inspector's model, fed every event, and its server. */
 export interface LiveInspector {
@@ -63,7 +76,7 @@ function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: Prox
  * times that (at least 100,000) in all, and about 256 MiB. The traffic never waits for it: events are queued (bounded) and taken
  * in between I/O callbacks, a few milliseconds at a time.
  */
-export function liveInspector(config: Config, faults: FaultSet | null): LiveInspector {
+export function liveInspector(config: LiveInspectorConfig, faults: FaultControl | null): LiveInspector {
   let inspector: Inspector | null = null;
   const jsonlOpts = { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 64 * 1024) };
   const objects = jsonlObjectSink((o, line) => inspector?.ingest(o, line), jsonlOpts);

@@ -1,7 +1,7 @@
-import type { FaultSet } from '../faults/fault-set.js';
 import { FaultRuleError } from '../faults/rule.js';
 import type { Inspector } from '../inspector/inspector.js';
-import type { FaultRow, MessageQuery, StatementQuery } from '../inspector/types.js';
+import type { MessageQuery, StatementQuery } from '../inspector/types.js';
+import type { FaultControl } from './fault-control.js';
 
 /** An answer: status and a JSON body (none for 204). */
 export interface ApiAnswer {
@@ -22,10 +22,6 @@ function connOf(p: URLSearchParams): number | undefined {
   return v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
 }
 
-function faultRows(faults: FaultSet): FaultRow[] {
-  return faults.list().map((f) => ({ id: f.id, rule: f.canonical, enabled: f.enabled, matched: f.matches, acted: f.hits }));
-}
-
 const notFound = (what: string): ApiAnswer => ({ status: 404, body: { error: `${what}: not found` } });
 
 /**
@@ -33,7 +29,7 @@ const notFound = (what: string): ApiAnswer => ({ status: 404, body: { error: `${
  * the Inspector, and, when the proxy runs with fault rules, their list and switches.
  * `body` is the parsed JSON body of POST/PATCH, or undefined.
  */
-export function answer(method: string, url: URL, body: unknown, inspector: Inspector, faults: FaultSet | null): ApiAnswer {
+export async function answer(method: string, url: URL, body: unknown, inspector: Inspector, faults: FaultControl | null): Promise<ApiAnswer> {
   const p = url.searchParams;
   const path = url.pathname;
   if (method === 'GET') {
@@ -65,7 +61,7 @@ export function answer(method: string, url: URL, body: unknown, inspector: Inspe
       case '/api/series':
         return { status: 200, body: inspector.series(connOf(p)) };
       case '/api/faults':
-        return faults ? { status: 200, body: faultRows(faults) } : notFound('fault rules (this inspector has no proxy)');
+        return faults ? { status: 200, body: await faults.rows() } : notFound('fault rules (this inspector has no proxy)');
     }
     const m = /^\/api\/message\/(\d{1,15})$/.exec(path);
     if (m) {
@@ -81,22 +77,22 @@ export function answer(method: string, url: URL, body: unknown, inspector: Inspe
     const rule = (body as { rule?: unknown } | undefined)?.rule;
     if (typeof rule !== 'string') return { status: 400, body: { error: 'expected {"rule": "…"}' } };
     try {
-      return { status: 201, body: { id: faults.add(rule) } };
+      return { status: 201, body: { id: await faults.add(rule) } };
     } catch (e) {
       if (e instanceof FaultRuleError) return { status: 400, body: { error: e.message } };
       throw e;
     }
   }
   if (method === 'DELETE' && path === '/api/faults') {
-    faults.clear();
+    await faults.clear();
     return { status: 204 };
   }
-  if (id !== undefined && method === 'DELETE') return faults.remove(Number(id)) ? { status: 204 } : notFound(`fault rule ${id}`);
+  if (id !== undefined && method === 'DELETE') return (await faults.remove(Number(id))) ? { status: 204 } : notFound(`fault rule ${id}`);
   if (id !== undefined && method === 'PATCH') {
     const enabled = (body as { enabled?: unknown } | undefined)?.enabled;
     if (typeof enabled !== 'boolean') return { status: 400, body: { error: 'expected {"enabled": true|false}' } };
-    if (!faults.setEnabled(Number(id), enabled)) return notFound(`fault rule ${id}`);
-    return { status: 200, body: faultRows(faults).find((f) => f.id === Number(id)) };
+    if (!(await faults.setEnabled(Number(id), enabled))) return notFound(`fault rule ${id}`);
+    return { status: 200, body: (await faults.rows()).find((f) => f.id === Number(id)) };
   }
   return { status: 405, body: { error: `${method} ${path}: not allowed` } };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { FaultSet } from '../faults/fault-set.js';
 import type { Inspector } from '../inspector/inspector.js';
 import { answer, MAX_BODY } from './api.js';
+import type { FaultControl } from './fault-control.js';
 import { refusal } from './guard.js';
 import { contentSecurityPolicy, newNonce, pageHtml } from './page.js';
 
@@ -12,7 +12,7 @@ export interface InspectorServerOptions {
   port: number;
   inspector: Inspector;
   /** The proxy's fault rules, listed and switched over the API; null for a capture. */
-  faults: FaultSet | null;
+  faults: FaultControl | null;
   title: string;
 }
 
@@ -121,7 +121,7 @@ export async function startInspectorServer(opts: InspectorServerOptions): Promis
       return;
     }
     const body = method === 'POST' || method === 'PATCH' ? await readJson(req) : undefined;
-    const a = answer(method, url, body, opts.inspector, opts.faults);
+    const a = await answer(method, url, body, opts.inspector, opts.faults);
     sendJson(res, a.status, a.body);
   }
 

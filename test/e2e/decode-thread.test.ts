@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { psqlBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { run } from '../helpers/proc.js';
-import { clientEnv, conninfo, hashStdout, peakRssMiB, startPgscopeLogfile, type FileLoggedPgscope } from '../helpers/traffic-util.js';
+import { clientEnv, conninfo, hashStdout, peakRssMiB, startPgscopeLogfile, waitUntil, type FileLoggedPgscope } from '../helpers/traffic-util.js';
 
 const T = { timeout: 180_000 };
 
@@ -135,6 +135,67 @@ describe('the decode thread', () => {
     };
     assert.ok(text(threaded.scope).flat().length > 50);
     assert.deepEqual(text(threaded.scope), text(inline.scope));
+  });
+
+  it('--ui: the inspector is fed on the decode thread (on the forwarding thread with --inline-decoding), and both show the same', T, async () => {
+    const threads = (pid: number): string[] => readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim());
+    const startUi = async (name: string, extra: string[]): Promise<{ scope: FileLoggedPgscope; url: URL }> => {
+      // Nothing but the inspector shows messages: without --ui there would be no decode thread.
+      const scope = await startPgscopeLogfile(['--server-host', '127.0.0.1', '--server-connect-port', String(server.port), '--client-deny-ssl', '--log-forwarded', 'none', '--ui', ...extra], join(dir, `${name}.log`));
+      scopes.push(scope);
+      let line = '';
+      await waitUntil(() => (line = /inspector: open (http:\S+)/.exec(scope.log())?.[1] ?? '') !== '', 30_000, `the inspector's address in ${name}.log`);
+      return { scope, url: new URL(line) };
+    };
+    const api = async <R>(url: URL, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; json: R }> => {
+      const r = await fetch(new URL(path, url), {
+        method: init.method ?? 'GET',
+        headers: { 'X-Pgscope-Token': url.searchParams.get('token')!, ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      const text = await r.text();
+      return { status: r.status, json: (text === '' ? null : JSON.parse(text)) as R };
+    };
+    const threaded = await startUi('ui-threaded', []);
+    const inline = await startUi('ui-inline', ['--inline-decoding']);
+    assert.ok(threads(threaded.scope.pid).includes('pgscope-decode'), `--ui alone decodes on a thread named pgscope-decode: ${threads(threaded.scope.pid).join(', ')}`);
+    assert.ok(!threads(inline.scope.pid).includes('pgscope-decode'), '--inline-decoding has no decode thread');
+    const statements = async (u: URL): Promise<string[]> => {
+      let page: { conn: number; sql: string; rows: number | null; error: unknown }[] = [];
+      await waitUntil(
+        async () => {
+          page = (await api<{ rows: typeof page }>(u, '/api/statements?offset=0&limit=500')).json.rows;
+          return page.some((s) => s.sql.includes('faultme'));
+        },
+        30_000,
+        'the last statement in the inspector',
+      );
+      return page.map((s) => `${s.sql} ${s.rows} ${s.error ? 'error' : ''}`);
+    };
+    for (const { scope, url } of [threaded, inline]) {
+      await workload(scope.port);
+      // A fault rule added over the page's API acts on the forwarding thread's traffic.
+      const added = await api<{ id: number }>(url, '/api/faults', { method: 'POST', body: { rule: 'error 40001 when sql contains "faultme"' } });
+      assert.equal(added.status, 201);
+      const bad = await api<{ error: string }>(url, '/api/faults', { method: 'POST', body: { rule: 'explode when Query' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error, /at character 1/);
+      const c = new pg.Client({ host: '127.0.0.1', port: scope.port, user: 'postgres', database: 'postgres', ssl: false });
+      await c.connect();
+      try {
+        await assert.rejects(c.query("SELECT 'faultme'"), (e: { code?: string }) => e.code === '40001');
+      } finally {
+        await c.end();
+      }
+      const rules = await api<{ id: number; acted: number }[]>(url, '/api/faults');
+      assert.deepEqual(rules.json.map((r) => [r.id, r.acted]), [[added.json.id, 1]]);
+    }
+    const a = await statements(threaded.url);
+    assert.ok(a.length >= 8, a.join('\n'));
+    assert.ok(a.some((s) => s.includes('1/0') && s.endsWith('error')), 'the failed statement, as failed');
+    assert.deepEqual(a, await statements(inline.url));
+    await threaded.scope.stop();
+    await inline.scope.stop();
   });
 
   it('a 60 MB COPY logged message by message: whole, its log complete, memory bounded', T, async () => {
