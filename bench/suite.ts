@@ -11,7 +11,8 @@
  * Knobs (environment): BENCH_SECONDS (per pgbench run), BENCH_REPEATS, BENCH_CLIENTS
  * (e.g. "1,4,32"), BENCH_BULK_MB, BENCH_BULK_REPEATS, BENCH_SLOW_SECONDS,
  * BENCH_SLOW_RATE_MB (the slow reader's rate, MB/s), BENCH_SECTIONS (any of
- * "select,connect,bulk,slow"). See docs/benchmarks.md.
+ * "select,connect,bulk,slow"), BENCH_ROWS (pgscope's rows: any of
+ * "none,annotated,jsonl,ui,inline,fault"). See docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
@@ -44,6 +45,9 @@ const BULK_REPEATS = Math.round(num('BULK_REPEATS', 1, 1));
 const SLOW_SECONDS = num('SLOW_SECONDS', 10, 4);
 const SLOW_RATE_MB = num('SLOW_RATE_MB', 2, 2);
 const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'select,connect,bulk,slow').split(',').map((s) => s.trim()));
+/** pgscope's rows in the pgbench sections (direct, PgBouncer and the bare pipe always run). */
+const SCOPE_ROWS = ['none', 'annotated', 'jsonl', 'ui', 'inline', 'fault'] as const;
+const ROWS = new Set((process.env['BENCH_ROWS'] ?? SCOPE_ROWS.join(',')).split(',').map((s) => s.trim()));
 const MEMORY_LIMIT_MB = 200;
 
 const progress = (s: string): void => {
@@ -52,7 +56,7 @@ const progress = (s: string): void => {
 
 // ---------------------------------------------------------------- the rows
 
-type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl' | 'ui' | 'inline' | 'fault' | 'none@base' | 'annotated@base';
+type RowKey = 'direct' | 'pgbouncer' | 'pipe' | 'none' | 'annotated' | 'jsonl' | 'ui' | 'inline' | 'fault' | 'none@base' | 'annotated@base' | 'ui@base';
 const LABEL: Record<RowKey, string> = {
   direct: 'direct',
   pgbouncer: 'PgBouncer (session mode)',
@@ -65,11 +69,13 @@ const LABEL: Record<RowKey, string> = {
   fault: 'annotated + idle --fault',
   'none@base': 'baseline build, logging off',
   'annotated@base': 'baseline build, annotated',
+  'ui@base': 'baseline build, --ui, page open',
 };
 /**
  * BENCH_BASELINE=DIR: another checkout of pgscope (built: DIR/bin/pgscope.js and DIR/dist),
- * measured in the same run as this one for logging off and annotated, rows interleaved, so
- * that a change's cost or gain is read side by side, not across runs.
+ * measured in the same run as this one for logging off, annotated and --ui (those of them
+ * in BENCH_ROWS), rows interleaved, so that a change's cost or gain is read side by side,
+ * not across runs.
  */
 const BASELINE = process.env['BENCH_BASELINE'] ? join(process.env['BENCH_BASELINE'], 'bin', 'pgscope.js') : null;
 
@@ -203,7 +209,7 @@ async function startScope(server: PgServer, dir: string, key: ScopeKey, tag: str
   }
   const scope = await startPgscopeLogfile(args, logFile, undefined, baseline && BASELINE ? BASELINE : undefined);
   const files = key === 'none' ? [] : jsonlFile ? [jsonlFile] : [logFile];
-  const rowKey: RowKey = baseline ? (key === 'none' ? 'none@base' : 'annotated@base') : key;
+  const rowKey: RowKey = baseline ? (key === 'none' ? 'none@base' : key === 'ui' ? 'ui@base' : 'annotated@base') : key;
   return { ep: { key: rowKey, port: scope.port, files, pid: scope.pid }, scope, logFile, ...(jsonlFile ? { jsonlFile } : {}) };
 }
 
@@ -556,7 +562,8 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
       const header = [''];
       for (const c of sel.cells) header.push(`${c.mode} ${c.clients}`);
       const rows: string[][] = [];
-      for (const [mine, base] of [['none', 'none@base'], ['annotated', 'annotated@base']] as const) {
+      for (const [mine, base] of [['none', 'none@base'], ['annotated', 'annotated@base'], ['ui', 'ui@base']] as const) {
+        if (!sel.rows.includes(base)) continue;
         rows.push([LABEL[mine], ...sel.cells.map((c) => fmtRatio(ratio(tpsOf(sel.runs.get(cellName(c))!.get(mine)), tpsOf(sel.runs.get(cellName(c))!.get(base)))))]);
       }
       L.push(...tableLines(header, rows, 30));
@@ -580,7 +587,8 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
       }
       return { min, where, all: all.join(' ') };
     };
-    if (sel.rows.includes('pgbouncer')) {
+    const has = (...keys: RowKey[]): boolean => keys.every((k) => sel.rows.includes(k));
+    if (has('pgbouncer', 'none', 'annotated')) {
       const a = perCell('none', 'pgbouncer');
       check(a.min >= 1, `goal: logging off >= PgBouncer: worst ${fmtRatio(a.min)} (${a.where}); ${a.all}`);
       const b = perCell('annotated', 'pgbouncer');
@@ -606,29 +614,31 @@ function report(ctx: { server: PgServer; bouncer: PgBouncer | null; started: num
         }
       }
     }
-    const j = perCell('jsonl', 'annotated');
-    check(j.min >= 1, `--jsonl >= annotated: worst ${fmtRatio(j.min)} (${j.where}); ${j.all}`);
-    if (sel.rows.includes('pipe') && sel.rows.includes('pgbouncer')) {
+    if (has('jsonl', 'annotated')) {
+      const j = perCell('jsonl', 'annotated');
+      check(j.min >= 1, `--jsonl >= annotated: worst ${fmtRatio(j.min)} (${j.where}); ${j.all}`);
+    }
+    if (has('pipe', 'pgbouncer', 'none')) {
       const p = perCell('pipe', 'pgbouncer');
       targets.push(`  info  calibration, bare Node.js TLS pipe vs PgBouncer (issue: about 0.8x for -S): ${p.all}`);
       const q = perCell('none', 'pipe');
       check(q.min >= 1, `logging off >= the bare Node.js TLS pipe: worst ${fmtRatio(q.min)} (${q.where}); ${q.all}`);
     }
-    if (sel.rows.includes('ui')) {
+    if (has('ui', 'annotated')) {
       const u = perCell('ui', 'annotated');
       check(u.min >= 0.9, `--ui with a page open within 10% of annotated alone: worst ${fmtRatio(u.min)} (${u.where}); ${u.all}`);
     }
-    if (sel.rows.includes('fault')) {
+    if (has('fault', 'annotated')) {
       const f = perCell('fault', 'annotated');
       check(f.min >= 0.9, `a --fault rule that matches nothing within 10% of annotated alone: worst ${fmtRatio(f.min)} (${f.where}); ${f.all}`);
     }
-    if (sel.rows.includes('inline')) {
+    if (has('inline', 'annotated')) {
       const i = perCell('annotated', 'inline');
       targets.push(`  info  annotated with the decode thread / --inline-decoding: ${i.all}`);
     }
     for (const [k, v] of sel.peakMiB) {
       // The inspector keeps up to 100,000 messages (about 256 MiB) by design.
-      if (k === 'ui') targets.push(`  info  peak RSS during pgbench (${LABEL[k]}, which keeps the last 100,000 messages): ${v.toFixed(0)} MiB`);
+      if (k === 'ui' || k === 'ui@base') targets.push(`  info  peak RSS during pgbench (${LABEL[k]}, which keeps the last 100,000 messages): ${v.toFixed(0)} MiB`);
       else check(v < MEMORY_LIMIT_MB, `peak RSS < ${MEMORY_LIMIT_MB} MB during pgbench (${LABEL[k]}): ${v.toFixed(0)} MiB`);
     }
   }
@@ -736,8 +746,10 @@ async function main(): Promise<void> {
         { key: 'pgbouncer', port: bouncer.port, files: [], pid: bouncer.pid },
         pipe.ep,
       ];
-      for (const key of ['none', 'annotated', 'jsonl', 'ui', 'inline', 'fault'] as const) {
-        const s = await startScope(server, dir, key, 'pgbench');
+      const scopes: [ScopeKey, boolean][] = SCOPE_ROWS.filter((k) => ROWS.has(k)).map((k) => [k, false]);
+      if (BASELINE) for (const k of ['none', 'annotated', 'ui'] as const) if (ROWS.has(k)) scopes.push([k, true]);
+      for (const [key, baseline] of scopes) {
+        const s = await startScope(server, dir, key, 'pgbench', baseline);
         stops.push(s.scope.stop);
         eps.push(s.ep);
         if (key === 'ui') {
@@ -747,13 +759,6 @@ async function main(): Promise<void> {
           const page = await openInspectorPage(url);
           stops.push(page.close);
           progress(`inspector page open (${page.how}) on ${url.replace(/token=.*/, 'token=…')}`);
-        }
-      }
-      if (BASELINE) {
-        for (const key of ['none', 'annotated'] as const) {
-          const s = await startScope(server, dir, key, 'pgbench', true);
-          stops.push(s.scope.stop);
-          eps.push(s.ep);
         }
       }
       progress(`rows: ${eps.map((e) => `${e.key}:${e.port}`).join(' ')}`);

@@ -246,10 +246,15 @@ before(async () => {
       out.push((await c.query(${JSON.stringify(MARK.nodepg)}, [42, 'héllo'])).rows);
       for (const id of [1, 2]) out.push((await c.query({ name: 'twice', text: 'SELECT $1::int * 10 AS x', values: [id] })).rows);
       out.push(await c.query('SELECT 1 / $1::int', [0]).then(() => 'no error', (e) => e.code));
+      // node-postgres rejects at the ErrorResponse; the server's ReadyForQuery follows in a
+      // packet of its own. Hanging up now could beat it to pgscope, which then closes the
+      // server leg without reading it (while tcpdump saw it arrive). One more statement
+      // waits for it.
+      out.push((await c.query('SELECT 2 AS after')).rows);
       await c.end();
       console.log(JSON.stringify(out));`;
     r = await run(process.execPath, [`--tls-keylog=${f.nodeKeys}`, '--no-warnings', '--input-type=module', '-e', script], { cwd: join(PGSCOPE_BIN, '..', '..'), timeoutMs: 60_000 });
-    assert.equal(r.stdout.trim(), JSON.stringify([[{ a: 42, b: 'héllo' }], [{ x: 10 }], [{ x: 20 }], '22012']), r.stderr);
+    assert.equal(r.stdout.trim(), JSON.stringify([[{ a: 42, b: 'héllo' }], [{ x: 10 }], [{ x: 20 }], '22012', [{ after: 2 }]]), r.stderr);
 
     r = await server.psqlRun(MARK.plain, ['-c', "select 'plain-2' as a", '-c', BIG_SQL, '-c', "select 'plain-4' as a", '-c', "select 'plain-5' as a"], {
       port: proxy.port,
