@@ -184,6 +184,8 @@ describe('the decode thread', () => {
       await c.connect();
       try {
         await assert.rejects(c.query("SELECT 'faultme'"), (e: { code?: string }) => e.code === '40001');
+        // (node-postgres rejects at the ErrorResponse: one more statement waits for its ReadyForQuery.)
+        await c.query('SELECT 1');
       } finally {
         await c.end();
       }
