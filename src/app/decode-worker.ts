@@ -63,7 +63,7 @@ const outputs = open();
 if (outputs) {
   post({ kind: 'ready', plan: { wire: outputs.wire, statements: outputs.statements, showsMessages: outputs.showsMessages, textLogTarget: outputs.textLogTarget, filterDescription: outputs.filterDescription } });
   // --ui: the inspector is fed every event here, after the outputs (as launch.ts taps them inline).
-  const ui: LiveInspector | null = data.inspector ? liveInspector(data.inspector.config, data.inspector.faults ? faultControl(askFaults) : null) : null;
+  const ui: LiveInspector | null = data.inspector ? liveInspector(data.inspector.config, data.inspector.faults ? faultControl(askFaults) : null, { sliced: false }) : null;
   const log = ui
     ? (ev: ProxyEvent): void => {
         outputs.log(ev);

@@ -73,10 +73,16 @@ function lineRenderer(opts: { redact: boolean; maxRawBytes: number }): (ev: Prox
  * it as rows read from the decoded message (the summary the compact log prints, redacted
  * alike) with their JSON line as text, parsed only when the page opens one; the other
  * events as JSON-lines objects. What it keeps is bounded: --ui-keep messages per connection, five
- * times that (at least 100,000) in all, and about 256 MiB. The traffic never waits for it: events are queued (bounded) and taken
- * in between I/O callbacks, a few milliseconds at a time.
+ * times that (at least 100,000) in all, and about 256 MiB.
+ *
+ * On the decode thread (`sliced: false`, the default path) each event is taken as it comes:
+ * the inspector then works at the decode thread's pace, and the hand-off's bound
+ * (decode-thread.ts) makes the traffic wait when it falls behind, so that it misses nothing.
+ * On the forwarding thread (--inline-decoding) the traffic never waits for it: events are
+ * queued (bounded: beyond, dropped and counted) and taken in between I/O callbacks, a few
+ * milliseconds at a time.
  */
-export function liveInspector(config: LiveInspectorConfig, faults: FaultControl | null): LiveInspector {
+export function liveInspector(config: LiveInspectorConfig, faults: FaultControl | null, opts: { sliced: boolean } = { sliced: true }): LiveInspector {
   let inspector: Inspector | null = null;
   const jsonlOpts = { redact: config.redactPasswords, maxRawBytes: Math.max(config.maxValueBytes, 64 * 1024) };
   const objects = jsonlObjectSink((o, line) => inspector?.ingest(o, line), jsonlOpts);
@@ -139,6 +145,12 @@ export function liveInspector(config: LiveInspectorConfig, faults: FaultControl 
       // Bytes for the pcapng and forwarding counts: nothing the page shows.
       if (ev.kind === 'wire' || ev.kind === 'forwarded') return;
       if (ev.kind === 'codec' && ev.event.kind === 'message-start') return;
+      if (!opts.sliced && inspector && head >= queue.length) {
+        // On the decode thread: taken at once, so that the hand-off's bound makes the
+        // traffic wait for the inspector, as for decoding, instead of events being dropped.
+        take(ev);
+        return;
+      }
       if (queue.length - head >= MAX_QUEUED) {
         dropped++;
         return;

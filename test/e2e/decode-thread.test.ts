@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { psqlBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
+import { clientBin, psqlBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { run } from '../helpers/proc.js';
 import { clientEnv, conninfo, hashStdout, peakRssMiB, startPgscopeLogfile, waitUntil, type FileLoggedPgscope } from '../helpers/traffic-util.js';
 
@@ -93,6 +93,7 @@ describe('the decode thread', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pgscope-decode-thread-'));
     server = await startPgServer({ version: 15, auth: 'trust' });
+    await run(clientBin('pgbench'), ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', 'postgres'], { env: clientEnv(server), timeoutMs: 120_000 });
   }, T);
 
   after(async () => {
@@ -196,6 +197,23 @@ describe('the decode thread', () => {
     assert.ok(a.length >= 8, a.join('\n'));
     assert.ok(a.some((s) => s.includes('1/0') && s.endsWith('error')), 'the failed statement, as failed');
     assert.deepEqual(a, await statements(inline.url));
+
+    // Under load the inspector on the decode thread misses nothing: the traffic waits for
+    // it (the hand-off's bound) rather than it dropping events.
+    type Overview = { counts: { statements: number; messages: number } };
+    const before = (await api<Overview>(threaded.url, '/api/overview')).json.counts;
+    const bench = await run(clientBin('pgbench'), ['-n', '-S', '-M', 'prepared', '-T', '4', '-c', '4', '-j', '1', '-h', '127.0.0.1', '-p', String(threaded.scope.port), '-U', 'postgres', 'postgres'], { env: clientEnv(server), timeoutMs: 60_000 });
+    const tx = Number(/number of transactions actually processed: (\d+)/.exec(bench.stdout)?.[1]);
+    assert.ok(tx > 100, bench.stdout);
+    let after = before;
+    await waitUntil(
+      async () => (after = (await api<Overview>(threaded.url, '/api/overview')).json.counts).statements >= before.statements + tx,
+      30_000,
+      `${tx} statements more than ${before.statements} in the inspector (last: ${JSON.stringify(after)})`,
+    );
+    // Each transaction: Bind, Execute, Sync; BindComplete, DataRow, CommandComplete, ReadyForQuery.
+    assert.ok(after.messages - before.messages >= 7 * tx, `messages: ${JSON.stringify({ before, after, tx })}`);
+
     await threaded.scope.stop();
     await inline.scope.stop();
   });
