@@ -34,7 +34,8 @@ export type OutputsPlan = Pick<Outputs, 'wire' | 'statements' | 'showsMessages' 
 
 export type ToDecodeThread =
   | { kind: 'batch'; batch: Batch }
-  | { kind: 'flush' }
+  /** `ack`: answer 'flushed' once written (or queued for a slow reader). */
+  | { kind: 'flush'; ack?: true }
   | { kind: 'summary' }
   | { kind: 'close'; deadline: number }
   /** --ui: serve the inspector now (the proxy listens). */
@@ -54,6 +55,7 @@ export type FromDecodeThread =
   | { kind: 'congested'; congested: boolean }
   | { kind: 'text-log-gone' }
   | { kind: 'closed'; whole: boolean }
+  | { kind: 'flushed' }
   | { kind: 'ui-started'; url: string }
   | { kind: 'ui-failed'; code?: string; message: string }
   | { kind: 'ui-closed' }
@@ -110,6 +112,7 @@ export class DecodeThread {
   private closed: ((whole: boolean) => void) | null = null;
   private uiStarted: { resolve: (url: string) => void; reject: (e: Error) => void } | null = null;
   private uiClosed: (() => void) | null = null;
+  private flushes: (() => void)[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -168,6 +171,20 @@ export class DecodeThread {
   flush(): void {
     this.post();
     this.send({ kind: 'flush' });
+  }
+
+  /**
+   * Like flush(), resolving once the decode thread has written what was logged before (or
+   * queued it for a reader that is not reading), so that what the forwarding thread then
+   * writes itself (the demo's banner) comes after it.
+   */
+  flushed(): Promise<void> {
+    this.post();
+    return new Promise<void>((resolve) => {
+      if (this.dead) return resolve();
+      this.flushes.push(resolve);
+      this.send({ kind: 'flush', ack: true });
+    });
   }
 
   /** The summary into the text log (at exit, SIGUSR1); `summary`: there is one (--summary). */
@@ -270,6 +287,9 @@ export class DecodeThread {
       case 'closed':
         this.closed?.(m.whole);
         return;
+      case 'flushed':
+        this.flushes.shift()?.();
+        return;
       case 'ui-started':
         this.uiStarted?.resolve(m.url);
         this.uiStarted = null;
@@ -320,6 +340,7 @@ export class DecodeThread {
     this.uiStarted = null;
     this.uiClosed?.();
     this.uiClosed = null;
+    for (const f of this.flushes.splice(0)) f();
   }
 }
 

@@ -92,6 +92,7 @@ if (outputs) {
       }
       case 'flush':
         outputs.flush();
+        if (m.ack) post({ kind: 'flushed' });
         return;
       case 'summary':
         outputs.printSummary();

@@ -17,6 +17,8 @@ export interface InspectorControl {
 export interface LaunchOutputs extends OutputsPlan {
   log(ev: ProxyEvent): void;
   flush(): void;
+  /** Flush, resolving once what was logged is written (on the decode thread too). */
+  flushed(): Promise<void>;
   /** The summary into the text log; false when there is none (no --summary). */
   printSummary(): boolean;
   /** Flush, give readers until `deadline`, close; false when something was given up. */
@@ -76,7 +78,8 @@ export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutpu
           close: () => here.close(),
         }
       : null;
-    return { ...plan(o), log, flush: o.flush, printSummary: () => o.printSummary(), close: (deadline) => o.close(deadline), decodeElsewhere: null, inspector };
+    const flushed = async (): Promise<void> => o.flush();
+    return { ...plan(o), log, flush: o.flush, flushed, printSummary: () => o.printSummary(), close: (deadline) => o.close(deadline), decodeElsewhere: null, inspector };
   }
   const t = await DecodeThread.start(config, {
     lossless: config.lossless,
@@ -93,6 +96,7 @@ export async function openLaunchOutputs(config: OutputsConfig, opts: LaunchOutpu
     ...t.plan,
     log: (ev) => t.log(ev),
     flush: () => t.flush(),
+    flushed: () => t.flushed(),
     printSummary: () => t.printSummary(config.summary),
     close: (deadline) => t.close(deadline),
     decodeElsewhere: (item) => t.decode(item),

@@ -231,7 +231,9 @@ export async function launch(config: Config, opts: LaunchOptions = {}): Promise<
     });
     status(`inspector: open ${inspectorUrl}`);
   }
-  outputs.flush();
+  // The start-up lines written before launch() returns: what the caller prints next (the
+  // demo's banner) comes after them, although the decode thread writes them.
+  await outputs.flushed();
   return {
     address: config.clientListenIp,
     port: listenPort,

@@ -141,6 +141,8 @@ describe('pgscope --demo', () => {
     try {
       b = parseBanner(p.output());
       t.diagnostic(`banner after ${readyMs} ms (pgscope says: ready after ${b.readyAfter} s)`);
+      // The start-up lines (written by the decode thread) come before the banner (written by the demo itself).
+      assert.ok(p.output().indexOf('listening on 127.0.0.1:') < p.output().indexOf('Paste this into another terminal'), p.output());
       assert.match(b.conninfo, new RegExp(`^host=localhost port=${b.listenPort} user=postgres dbname=demo sslmode=require channel_binding=disable$`));
       assert.match(b.password, /^[A-Za-z0-9]{20}$/);
       assert.match(p.output(), /channel_binding=disable because SCRAM channel binding exists to detect a man in the middle/);
